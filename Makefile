@@ -1,0 +1,43 @@
+# Thin wrapper: CMake does the building.  Every target first makes sure the
+# Debian packages are there (scripts/deps.sh installs what is missing).
+BUILD := build
+ASAN  := build/asan
+JOBS  ?= $(shell nproc)
+MAKEFLAGS += --no-print-directory
+CMAKE_FLAGS ?=
+
+.PHONY: all deps deps-bench build asan test bench clean help
+
+all: build
+
+help:
+	@echo "make          install missing packages, build build/assetmatch"
+	@echo "make test     build, then run every test (also under ASan+UBSan)"
+	@echo "make bench    build, then run the benchmarks (bench/README.md)"
+	@echo "make clean    remove build/"
+
+deps:
+	@scripts/deps.sh
+
+deps-bench:
+	@scripts/deps.sh --bench
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DAM_BUILD_BENCH=OFF \
+	    "-DAM_SANITIZE=address;undefined" $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+
+test: build asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+bench: deps-bench build
+	@bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
