@@ -25,7 +25,8 @@ int am_asn_parse(const char *s, size_t n, uint32_t *asn, char *err,
                  size_t err_size);
 
 /**
- * @brief Builds a table from \p n entries with distinct AS numbers.
+ * @brief Builds a table from \p n entries with distinct AS numbers; the
+ *        entries are copied, and \p entries may be NULL when \p n is 0.
  * @returns a new table (free with am_asn_table_destroy()) or NULL with a
  *          reason in \p err (out of memory, a number twice).
  */

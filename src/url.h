@@ -19,7 +19,13 @@
  *
  * On success *host points into \p s (borrowed, not NUL-terminated) and
  * *host_len is its length; brackets of an IPv6 literal are not included.
- * @returns 0, or -1 with a reason in \p err ("no host in URL", ...).
+ * Surrounding whitespace is ignored; the host ends at the first '/', '?',
+ * '#' or backslash (browsers treat a backslash as a slash) and starts after
+ * the last '@' before that.  The host is neither lowercased nor checked:
+ * pass it to am_domain_normalize() or am_ipaddr_parse().  A port, if any,
+ * must be digits.  Allocates nothing.
+ * @returns 0, or -1 with a reason in \p err ("empty URL", "no host in URL",
+ *          "bad port in URL", "'[' without ']' in URL host", ...).
  */
 int am_url_host(const char *s, size_t n, const char **host, size_t *host_len,
                 char *err, size_t err_size);
