@@ -1,1 +1,120 @@
-/* placeholder: being written */
+#include "encode_json.h"
+
+#include <string.h>
+
+static void kv_opt_int(am_buf_t *b, const char *key, int v) {
+    if (v < 0) {
+        am_jsonw_key(b, key);
+        am_buf_append(b, "null", 4);
+    } else {
+        am_jsonw_kv_int(b, key, v);
+    }
+}
+
+static void asset_fields(am_buf_t *b, const am_inventory_t *inv,
+                         const am_match_hit_t *h) {
+    const am_asset_t *a = am_inventory_asset(inv, h->asset);
+
+    am_jsonw_kv_str(b, "asset_id", am_inventory_str(inv, a->asset_id));
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "asset_kind", am_asset_kind_name(a->kind));
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "asset_value", am_inventory_str(inv, a->value));
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "match_kind", am_match_kind_name(h->kind));
+}
+
+static void observable(am_buf_t *b, const am_observable_t *o) {
+    am_buf_putc(b, '{');
+    am_jsonw_kv_str(b, "type", am_obs_type_name(o->type));
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "value", o->value);
+    am_buf_putc(b, '}');
+}
+
+int am_encode_json(am_buf_t *b, const am_notification_t *nt) {
+    const am_event_t *ev = nt->ev;
+    const am_match_result_t *r = nt->result;
+    const am_match_hit_t *best = &r->hits[0];
+    const char *tenant = am_inventory_tenant(nt->inv, r->tenant);
+    char id[AM_UUID_STRLEN];
+
+    am_notification_id(tenant, ev->id, id);
+    am_buf_putc(b, '{');
+    am_jsonw_kv_str(b, "notification_id", id);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "tenant_id", tenant);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "event_id", ev->id);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "event_kind", am_event_kind_name(ev->kind));
+    am_buf_putc(b, ',');
+    am_jsonw_key(b, "observable");
+    observable(b, &ev->obs[best->obs]);
+    am_buf_putc(b, ',');
+    asset_fields(b, nt->inv, best);
+
+    am_buf_putc(b, ',');
+    am_jsonw_key(b, "matched_asset_ids");
+    am_buf_putc(b, '[');
+    for (size_t i = 0; i < r->n_hits; i++) {
+        const am_asset_t *a = am_inventory_asset(nt->inv, r->hits[i].asset);
+        const char *aid = am_inventory_str(nt->inv, a->asset_id);
+        if (i)
+            am_buf_putc(b, ',');
+        am_jsonw_str(b, aid, strlen(aid));
+    }
+    am_buf_append(b, "],", 2);
+    am_jsonw_key(b, "matched_assets");
+    am_buf_putc(b, '[');
+    for (size_t i = 0; i < r->n_hits; i++) {
+        if (i)
+            am_buf_putc(b, ',');
+        am_buf_putc(b, '{');
+        asset_fields(b, nt->inv, &r->hits[i]);
+        am_buf_putc(b, ',');
+        am_jsonw_key(b, "observable");
+        observable(b, &ev->obs[r->hits[i].obs]);
+        am_buf_putc(b, '}');
+    }
+    am_buf_append(b, "],", 2);
+
+    am_jsonw_kv_str(b, "category", ev->category);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "severity", ev->severity);
+    am_buf_putc(b, ',');
+    kv_opt_int(b, "confidence", ev->confidence);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "source", ev->source);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "tlp", ev->tlp);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "time", ev->time);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "valid_until", ev->valid_until);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "description", ev->description);
+    am_buf_putc(b, ',');
+    kv_opt_int(b, "port", ev->port);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "protocol", ev->protocol);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "tag", ev->tag);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "match_time", nt->match_time);
+    am_buf_putc(b, ',');
+    am_jsonw_key(b, "origin");
+    if (nt->origin) {
+        am_buf_putc(b, '{');
+        am_jsonw_kv_str(b, "topic", nt->origin->topic);
+        am_buf_putc(b, ',');
+        am_jsonw_kv_int(b, "partition", nt->origin->partition);
+        am_buf_putc(b, ',');
+        am_jsonw_kv_int(b, "offset", nt->origin->offset);
+        am_buf_putc(b, '}');
+    } else {
+        am_buf_append(b, "null", 4);
+    }
+    am_buf_putc(b, '}');
+    return b->oom ? -1 : 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * decode_json: the native JSON event format (schemas/ documents it).
+ *
+ *   {"id": "ind-1", "kind": "indicator",
+ *    "observables": [{"type": "ip", "value": "192.0.2.1"}, ...],
+ *    "category": "...", "severity": "...", "confidence": 80,
+ *    "source": "...", "tlp": "...", "time": "...", "valid_until": "...",
+ *    "description": "..."}
+ *
+ *   {"id": "scan-1", "kind": "scan", "ip": "192.0.2.1", "port": 443,
+ *    "protocol": "tcp", "hostname": "www.example.com", "asn": 64500,
+ *    "tag": "...", "time": "...", "source": "..."}
+ *
+ * "kind" may be left out: an object with "observables" is an indicator,
+ * one with "ip" or "hostname" a scan.
+ */
+#ifndef AM_DECODE_JSON_H
+#define AM_DECODE_JSON_H
+
+#include <stddef.h>
+
+#include "event.h"
+
+/* Larger messages are rejected before parsing. */
+#define AM_DECODE_MAX_MESSAGE (1024 * 1024)
+
+/**
+ * @brief Decodes one native JSON event from the \p len bytes at \p buf
+ *        into \p ev (reset first by the caller).
+ * @returns 0, or -1 with a reason that names the field in \p err
+ *          ("field 'observables[1].value': bad ip '1.2.3': ...",
+ *          "no observable").
+ */
+int am_decode_json(const char *buf, size_t len, am_event_t *ev, char *err,
+                   size_t err_size);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * hash: the string hash shared by the project's own hash tables.  Eight
+ * bytes at a time, multiply-xorshift mixing; not cryptographic, tables that
+ * take input from outside are keyed with a per-process seed where flooding
+ * matters.
+ */
+#ifndef AM_HASH_H
+#define AM_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline uint64_t am_hash_mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint64_t am_hash_bytes(const void *p, size_t n, uint64_t seed) {
+    const unsigned char *s = p;
+    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
+
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ am_hash_mix(w)) * 0x9e3779b97f4a7c15ULL;
+        s += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ am_hash_mix(w ^ n)) * 0x9e3779b97f4a7c15ULL;
+    }
+    return am_hash_mix(h);
+}
+
+#endif

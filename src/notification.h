@@ -1,0 +1,56 @@
+/*
+ * notification: what every output encoder shares: the deterministic
+ * notification id, and the view of one notification (an event, one
+ * tenant's match result, where the event came from).
+ *
+ * notification_id = UUIDv5(AM_NOTIFICATION_NS, tenant_id "\n" event_id).
+ * The same event replayed (after a crash, a rebalance) gives the same id,
+ * so consumers drop duplicates by id.  The newline cannot occur in either
+ * id, so ("a", "b\nc") and ("a\nb", "c") cannot collide.
+ */
+#ifndef AM_NOTIFICATION_H
+#define AM_NOTIFICATION_H
+
+#include <stdint.h>
+
+#include "event.h"
+#include "inventory.h"
+#include "matcher.h"
+
+/* The namespace of notification ids (a random UUID fixed for good). */
+#define AM_NOTIFICATION_NS "6f1d6c1e-9b5a-4f53-8f2e-2a4bd9a7c3e1"
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" and its NUL. */
+#define AM_UUID_STRLEN 37
+
+/* Where the event was read from; NULL for offline runs. */
+typedef struct am_origin_s {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+} am_origin_t;
+
+/* One notification: borrowed pointers, valid while the caller holds them. */
+typedef struct am_notification_s {
+    const am_inventory_t *inv;
+    const am_event_t *ev;
+    const am_match_result_t *result;
+    const am_origin_t *origin; /* may be NULL */
+    const char *match_time;    /* RFC 3339 UTC; may be NULL */
+} am_notification_t;
+
+/**
+ * @brief Writes UUIDv5(\p ns, \p n bytes of \p name) as text into \p out.
+ * @returns 0, or -1 when \p ns is not a UUID.
+ */
+int am_uuid5(const char *ns, const void *name, size_t n,
+             char out[AM_UUID_STRLEN]);
+
+/** @brief Writes the notification id of (\p tenant_id, \p event_id). */
+void am_notification_id(const char *tenant_id, const char *event_id,
+                        char out[AM_UUID_STRLEN]);
+
+/** @brief Writes the current UTC time as "2026-11-27T22:05:00Z". */
+void am_notification_now(char out[32]);
+
+#endif
