@@ -160,11 +160,88 @@ static int decode_scan(am_event_t *ev, json_t *root, char *err,
                : 0;
 }
 
+/* "cves": ["CVE-2021-26855", ...], optional. */
+static int cves(am_event_t *ev, json_t *arr, char *err, size_t err_size) {
+    size_t i;
+    json_t *v;
+
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr)) {
+        snprintf(err, err_size, "field 'cves': must be an array of strings");
+        return -1;
+    }
+    json_array_foreach(arr, i, v) {
+        if (!json_is_string(v) ||
+            am_event_add_cve(ev, json_string_value(v),
+                             json_string_length(v)) < 0) {
+            snprintf(err, err_size, "field 'cves[%zu]': not a string, or "
+                     "more than %d", i, AM_EVENT_MAX_CVES);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int am_decode_json_obj(json_t *root, const am_decode_hint_t *hint,
+                       am_event_t *ev, char *err, size_t err_size) {
+    json_t *obs;
+    const char *kind = NULL;
+
+    ev->format = "json";
+    if (get_str(ev, root, "id", &ev->id, err, err_size) < 0 ||
+        get_str(ev, root, "kind", &kind, err, err_size) < 0)
+        return -1;
+    if (!ev->id || !*ev->id) {
+        snprintf(err, err_size, "field 'id': missing");
+        return -1;
+    }
+    obs = json_object_get(root, "observables");
+    if (kind && strcmp(kind, "scan") == 0)
+        ev->kind = AM_EVENT_SCAN;
+    else if (kind && strcmp(kind, "indicator") == 0)
+        ev->kind = AM_EVENT_INDICATOR;
+    else if (kind) {
+        snprintf(err, err_size, "field 'kind': must be indicator or scan");
+        return -1;
+    } else
+        ev->kind = obs ? AM_EVENT_INDICATOR : AM_EVENT_SCAN;
+
+    if (ev->kind == AM_EVENT_INDICATOR) {
+        if (!obs) {
+            snprintf(err, err_size, "field 'observables': missing");
+            return -1;
+        }
+        if (decode_observables(ev, obs, err, err_size) < 0)
+            return -1;
+    } else if (decode_scan(ev, root, err, err_size) < 0) {
+        return -1;
+    }
+    if (ev->n_obs == 0) {
+        snprintf(err, err_size, "no observable");
+        return -1;
+    }
+    if (get_str(ev, root, "category", &ev->category, err, err_size) < 0 ||
+        get_str(ev, root, "severity", &ev->severity, err, err_size) < 0 ||
+        get_str(ev, root, "source", &ev->source, err, err_size) < 0 ||
+        get_str(ev, root, "tlp", &ev->tlp, err, err_size) < 0 ||
+        get_str(ev, root, "time", &ev->time, err, err_size) < 0 ||
+        get_str(ev, root, "valid_until", &ev->valid_until, err, err_size) <
+            0 ||
+        get_str(ev, root, "description", &ev->description, err, err_size) <
+            0 ||
+        get_int(root, "confidence", 0, 100, &ev->confidence, err, err_size) <
+            0)
+        return -1;
+    if (ev->tag)
+        am_event_scan_cves(ev, ev->tag, strlen(ev->tag));
+    return cves(ev, json_object_get(root, "cves"), err, err_size);
+}
+
 int am_decode_json(const char *buf, size_t len, am_event_t *ev, char *err,
                    size_t err_size) {
     json_error_t je;
-    json_t *root, *obs;
-    const char *kind = NULL;
+    json_t *root;
     int rc = -1;
 
     if (len > AM_DECODE_MAX_MESSAGE) {
@@ -178,56 +255,10 @@ int am_decode_json(const char *buf, size_t len, am_event_t *ev, char *err,
                  je.text);
         return -1;
     }
-    if (!json_is_object(root)) {
+    if (!json_is_object(root))
         snprintf(err, err_size, "not a JSON object");
-        goto done;
-    }
-    if (get_str(ev, root, "id", &ev->id, err, err_size) < 0 ||
-        get_str(ev, root, "kind", &kind, err, err_size) < 0)
-        goto done;
-    if (!ev->id || !*ev->id) {
-        snprintf(err, err_size, "field 'id': missing");
-        goto done;
-    }
-    obs = json_object_get(root, "observables");
-    if (kind && strcmp(kind, "scan") == 0)
-        ev->kind = AM_EVENT_SCAN;
-    else if (kind && strcmp(kind, "indicator") == 0)
-        ev->kind = AM_EVENT_INDICATOR;
-    else if (kind) {
-        snprintf(err, err_size, "field 'kind': must be indicator or scan");
-        goto done;
-    } else
-        ev->kind = obs ? AM_EVENT_INDICATOR : AM_EVENT_SCAN;
-
-    if (ev->kind == AM_EVENT_INDICATOR) {
-        if (!obs) {
-            snprintf(err, err_size, "field 'observables': missing");
-            goto done;
-        }
-        if (decode_observables(ev, obs, err, err_size) < 0)
-            goto done;
-    } else if (decode_scan(ev, root, err, err_size) < 0) {
-        goto done;
-    }
-    if (ev->n_obs == 0) {
-        snprintf(err, err_size, "no observable");
-        goto done;
-    }
-    if (get_str(ev, root, "category", &ev->category, err, err_size) < 0 ||
-        get_str(ev, root, "severity", &ev->severity, err, err_size) < 0 ||
-        get_str(ev, root, "source", &ev->source, err, err_size) < 0 ||
-        get_str(ev, root, "tlp", &ev->tlp, err, err_size) < 0 ||
-        get_str(ev, root, "time", &ev->time, err, err_size) < 0 ||
-        get_str(ev, root, "valid_until", &ev->valid_until, err, err_size) <
-            0 ||
-        get_str(ev, root, "description", &ev->description, err, err_size) <
-            0 ||
-        get_int(root, "confidence", 0, 100, &ev->confidence, err, err_size) <
-            0)
-        goto done;
-    rc = 0;
-done:
+    else
+        rc = am_decode_json_obj(root, NULL, ev, err, err_size);
     json_decref(root);
     return rc;
 }

@@ -9,7 +9,8 @@
  *
  *   {"id": "scan-1", "kind": "scan", "ip": "192.0.2.1", "port": 443,
  *    "protocol": "tcp", "hostname": "www.example.com", "asn": 64500,
- *    "tag": "...", "time": "...", "source": "..."}
+ *    "tag": "...", "cves": ["CVE-2021-26855"], "time": "...",
+ *    "source": "..."}
  *
  * "kind" may be left out: an object with "observables" is an indicator,
  * one with "ip" or "hostname" a scan.
@@ -17,12 +18,19 @@
 #ifndef AM_DECODE_JSON_H
 #define AM_DECODE_JSON_H
 
+#include <jansson.h>
 #include <stddef.h>
 
+#include "decode.h"
 #include "event.h"
 
-/* Larger messages are rejected before parsing. */
-#define AM_DECODE_MAX_MESSAGE (1024 * 1024)
+/**
+ * @brief Decodes a parsed native JSON event object (decode.c parses and
+ *        recognises it) into \p ev.
+ * @returns 0, or -1 with a reason that names the field in \p err.
+ */
+int am_decode_json_obj(json_t *root, const am_decode_hint_t *hint,
+                       am_event_t *ev, char *err, size_t err_size);
 
 /**
  * @brief Decodes one native JSON event from the \p len bytes at \p buf

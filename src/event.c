@@ -1,8 +1,10 @@
 #include "event.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "asn_table.h"
 #include "url.h"
@@ -34,6 +36,12 @@ static void clear_fields(am_event_t *ev) {
     ev->confidence = -1;
     ev->port = -1;
     ev->protocol = ev->tag = NULL;
+    ev->cves = NULL;
+    ev->n_cves = 0;
+    ev->format = ev->feed = ev->report_type = ev->name = ev->pattern = NULL;
+    ev->valid_from = NULL;
+    ev->taxonomy = ev->type = ev->identifier = ev->n6_category = NULL;
+    ev->context = NULL;
 }
 
 void am_event_init(am_event_t *ev) {
@@ -153,4 +161,50 @@ int am_event_add_observable(am_event_t *ev, am_obs_type_t type,
     }
     ev->obs[ev->n_obs++] = o;
     return 0;
+}
+
+int am_event_add_cve(am_event_t *ev, const char *s, size_t n) {
+    char *id;
+
+    for (size_t i = 0; i < ev->n_cves; i++)
+        if (strncasecmp(ev->cves[i], s, n) == 0 && ev->cves[i][n] == '\0')
+            return 0;
+    if (ev->n_cves == AM_EVENT_MAX_CVES)
+        return -1;
+    /* The list lives in the arena: it grows by copying, which is cheap at
+     * this size and frees with the event. */
+    if ((ev->n_cves & (ev->n_cves - 1)) == 0) {
+        size_t cap = ev->n_cves ? ev->n_cves * 2 : 4;
+        const char **nl = am_arena_alloc(&ev->arena, cap * sizeof(*nl));
+        if (!nl)
+            return -1;
+        if (ev->n_cves)
+            memcpy(nl, ev->cves, ev->n_cves * sizeof(*nl));
+        ev->cves = nl;
+    }
+    if (!(id = am_arena_strndup(&ev->arena, s, n)))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        id[i] = (char)toupper((unsigned char)id[i]);
+    ev->cves[ev->n_cves++] = id;
+    return 0;
+}
+
+void am_event_scan_cves(am_event_t *ev, const char *s, size_t n) {
+    for (size_t i = 0; i + 13 <= n; i++) {
+        size_t j;
+        if (strncasecmp(s + i, "cve-", 4) != 0 ||
+            (i > 0 && isalnum((unsigned char)s[i - 1])))
+            continue;
+        /* CVE-YYYY-NNNN with four or more digits in the sequence. */
+        for (j = i + 4; j < i + 8 && isdigit((unsigned char)s[j]); j++)
+            ;
+        if (j != i + 8 || s[j] != '-')
+            continue;
+        for (j++; j < n && isdigit((unsigned char)s[j]); j++)
+            ;
+        if (j - (i + 9) >= 4 && (j == n || !isalnum((unsigned char)s[j])))
+            am_event_add_cve(ev, s + i, j - i);
+        i = j - 1;
+    }
 }

@@ -22,6 +22,7 @@
 /* Bounds that keep memory per event small whatever the input says. */
 #define AM_EVENT_MAX_OBSERVABLES 1024
 #define AM_EVENT_MAX_STR 65536 /* bytes of any one text field */
+#define AM_EVENT_MAX_CVES 64
 
 typedef enum am_obs_type_e {
     AM_OBS_IP,
@@ -74,6 +75,24 @@ typedef struct am_event_s {
     int port;       /* -1 when absent */
     const char *protocol;
     const char *tag;
+    const char **cves; /* CVE ids (from tags, vulnerability fields) */
+    size_t n_cves;
+    /* Where it came from and what it is, as the source said it. */
+    const char *format;      /* decoder: json, avro, stix, intelmq, ... */
+    const char *feed;        /* feed or report name */
+    const char *report_type; /* Shadowserver report type */
+    const char *name;        /* STIX indicator name */
+    const char *pattern;     /* STIX pattern, as given */
+    const char *valid_from;
+    /* Classification (classify.h): IntelMQ taxonomy, type, identifier,
+     * and the n6 category where one maps. */
+    const char *taxonomy;
+    const char *type;
+    const char *identifier;
+    const char *n6_category;
+    /* Context kept but not matched (destination.*, dst_*, extra.*, unknown
+     * columns), as the text of one JSON object; NULL when none. */
+    const char *context;
     am_arena_t arena;
 } am_event_t;
 
@@ -99,6 +118,15 @@ const char *am_event_strdup(am_event_t *ev, const char *s, size_t n);
 int am_event_add_observable(am_event_t *ev, am_obs_type_t type,
                             const char *s, size_t n, char *err,
                             size_t err_size);
+
+/**
+ * @brief Appends a CVE id (upper-cased; duplicates dropped).
+ * @returns 0, or -1 when out of memory or over AM_EVENT_MAX_CVES.
+ */
+int am_event_add_cve(am_event_t *ev, const char *s, size_t n);
+
+/** @brief Adds every CVE-YYYY-NNNN... id found in the text \p s. */
+void am_event_scan_cves(am_event_t *ev, const char *s, size_t n);
 
 /** @returns "ip", "cidr", "domain", "url", "email", "asn". */
 const char *am_obs_type_name(am_obs_type_t type);
