@@ -39,7 +39,8 @@ int am_encode_json(am_buf_t *b, const am_notification_t *nt) {
     const char *tenant = am_inventory_tenant(nt->inv, r->tenant);
     char id[AM_UUID_STRLEN];
 
-    am_notification_id(tenant, ev->id, id);
+    if (am_notification_id(tenant, ev->id, id) < 0)
+        return -1;
     am_buf_putc(b, '{');
     am_jsonw_kv_str(b, "notification_id", id);
     am_buf_putc(b, ',');

@@ -466,7 +466,8 @@ static int load_csv(loader_t *ld, const am_file_t *f, char *err,
     am_csv_init(&csv, f->data, f->len);
     rc = am_csv_next(&csv, fl, AM_CSV_MAX_FIELDS, &n, why, sizeof(why));
     if (rc <= 0) {
-        snprintf(err, err_size, "%s:%zu: %s", ld->path, csv.line,
+        snprintf(err, err_size, "%s:%zu: %s", ld->path,
+                 rc == 0 ? csv.line : csv.rec_line,
                  rc == 0 ? "empty file (a header row is needed)" : why);
         am_csv_free(&csv);
         return -1;

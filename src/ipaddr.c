@@ -40,7 +40,8 @@ static int parse_v4(const char *s, size_t n, uint8_t out[4]) {
 static int parse_v6(const char *s, size_t n, uint8_t out[16]) {
     char buf[INET6_ADDRSTRLEN + 8];
 
-    if (n == 0 || n >= sizeof(buf))
+    /* inet_pton() stops at a NUL, which would hide what follows it. */
+    if (n == 0 || n >= sizeof(buf) || memchr(s, '\0', n))
         return -1;
     memcpy(buf, s, n);
     buf[n] = '\0';

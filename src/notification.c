@@ -16,31 +16,34 @@ static int hexval(char c) {
     return -1;
 }
 
-/* RFC 4122 section 4.3: SHA-1 over namespace bytes and name, version 5. */
-int am_uuid5(const char *ns, const void *name, size_t n,
-             char out[AM_UUID_STRLEN]) {
-    unsigned char small[512], md[EVP_MAX_MD_SIZE];
-    unsigned char *buf = n + 16 <= sizeof(small) ? small : malloc(n + 16);
+/* RFC 4122 section 4.3: SHA-1 over the namespace bytes and the name,
+ * given in parts so that nothing needs to be concatenated. */
+static int uuid5_parts(const char *ns, const void *const *parts,
+                       const size_t *lens, size_t n_parts,
+                       char out[AM_UUID_STRLEN]) {
+    unsigned char nsb[16], md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
+    EVP_MD_CTX *mdc;
     size_t k = 0;
     int ok;
-
-    if (!buf)
-        return -1;
 
     for (const char *p = ns; *p && k < 16; p++) {
         int hi, lo;
         if (*p == '-')
             continue;
         if ((hi = hexval(p[0])) < 0 || (lo = hexval(p[1])) < 0)
-            break;
-        buf[k++] = (unsigned char)(hi << 4 | lo);
+            return -1;
+        nsb[k++] = (unsigned char)(hi << 4 | lo);
         p++;
     }
-    memcpy(buf + 16, name, n);
-    ok = k == 16 && EVP_Digest(buf, n + 16, md, &md_len, EVP_sha1(), NULL);
-    if (buf != small)
-        free(buf);
+    if (k != 16 || !(mdc = EVP_MD_CTX_new()))
+        return -1;
+    ok = EVP_DigestInit_ex(mdc, EVP_sha1(), NULL) &&
+         EVP_DigestUpdate(mdc, nsb, sizeof(nsb));
+    for (size_t i = 0; ok && i < n_parts; i++)
+        ok = EVP_DigestUpdate(mdc, parts[i], lens[i]);
+    ok = ok && EVP_DigestFinal_ex(mdc, md, &md_len);
+    EVP_MD_CTX_free(mdc);
     if (!ok)
         return -1;
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
@@ -53,24 +56,17 @@ int am_uuid5(const char *ns, const void *name, size_t n,
     return 0;
 }
 
-void am_notification_id(const char *tenant_id, const char *event_id,
-                        char out[AM_UUID_STRLEN]) {
-    size_t tn = strlen(tenant_id), en = strlen(event_id);
-    char small[512];
-    char *buf = tn + en + 1 <= sizeof(small) ? small : malloc(tn + en + 1);
+int am_uuid5(const char *ns, const void *name, size_t n,
+             char out[AM_UUID_STRLEN]) {
+    return uuid5_parts(ns, &name, &n, 1, out);
+}
 
-    if (!buf) {
-        /* Ids are bounded (AM_EVENT_MAX_STR); this only fails when out of
-         * memory, where hashing the parts in two calls still gives an id. */
-        am_uuid5(AM_NOTIFICATION_NS, event_id, en, out);
-        return;
-    }
-    memcpy(buf, tenant_id, tn);
-    buf[tn] = '\n';
-    memcpy(buf + tn + 1, event_id, en);
-    am_uuid5(AM_NOTIFICATION_NS, buf, tn + en + 1, out);
-    if (buf != small)
-        free(buf);
+int am_notification_id(const char *tenant_id, const char *event_id,
+                       char out[AM_UUID_STRLEN]) {
+    const void *parts[3] = {tenant_id, "\n", event_id};
+    size_t lens[3] = {strlen(tenant_id), 1, strlen(event_id)};
+
+    return uuid5_parts(AM_NOTIFICATION_NS, parts, lens, 3, out);
 }
 
 void am_notification_now(char out[32]) {

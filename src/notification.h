@@ -41,13 +41,14 @@ typedef struct am_notification_s {
 
 /**
  * @brief Writes UUIDv5(\p ns, \p n bytes of \p name) as text into \p out.
- * @returns 0, or -1 when \p ns is not a UUID.
+ * @returns 0, or -1 when \p ns is not a UUID or out of memory.
  */
 int am_uuid5(const char *ns, const void *name, size_t n,
              char out[AM_UUID_STRLEN]);
 
-/** @brief Writes the notification id of (\p tenant_id, \p event_id). */
-void am_notification_id(const char *tenant_id, const char *event_id,
+/** @brief Writes the notification id of (\p tenant_id, \p event_id).
+ *  @returns 0, or -1 when out of memory. */
+int am_notification_id(const char *tenant_id, const char *event_id,
                         char out[AM_UUID_STRLEN]);
 
 /** @brief Writes the current UTC time as "2026-11-27T22:05:00Z". */
