@@ -287,12 +287,9 @@ Test(ipaddr, reads_only_the_given_length) {
 }
 
 /*
- * BUG (src/ipaddr.c, parse_v6): a NUL byte inside the given length ends
- * the text that inet_pton() sees, so whatever follows it is ignored and
- * the input is accepted: am_ipaddr_parse("::1\0junk", 8, ...) returns 0
- * with ::1 instead of -1 "not an IP address".  (IPv4 is parsed by hand and
- * rejects it.)  A CSV inventory cell can hold such bytes.  This test fails
- * until that is fixed.
+ * Regression: a NUL byte inside the given length used to end the text
+ * that inet_pton() saw, so "::1\0junk" parsed as ::1.  A CSV inventory
+ * cell can hold such bytes.
  */
 Test(ipaddr, nul_byte_inside_the_text_rejected) {
     am_prefix_t p;
