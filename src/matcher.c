@@ -3,6 +3,7 @@
  */
 #include "matcher.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ typedef struct groups_s {
 
 struct am_matcher_s {
     const am_inventory_t *inv;
+    uint64_t serial; /* unique per build, never reused */
     am_lpm_t *lpm[2]; /* [0] IPv4, [1] IPv6 */
     groups_t ip[2];
     am_domain_table_t *domains;
@@ -33,6 +35,10 @@ struct am_matcher_s {
 
 struct am_match_ctx_s {
     am_patterns_scratch_t *scratch;
+    /* The matcher the scratch was last fitted to: fitting it (Hyperscan's
+     * hs_alloc_scratch) checks the whole database, far too slow to do per
+     * scan, so it is done once per matcher. */
+    uint64_t scratch_serial;
     am_match_hit_t *hits;
     size_t n_hits, cap_hits;
     am_match_result_t *results;
@@ -227,7 +233,10 @@ am_matcher_t *am_matcher_build(const am_inventory_t *inv,
 
     if (!m)
         goto oom;
+    static atomic_uint_fast64_t serials = 1;
+
     m->inv = inv;
+    m->serial = atomic_fetch_add(&serials, 1);
     for (int s = 0; s < NSETS; s++)
         if (!(idx[s] = malloc((total ? total : 1) * sizeof(uint32_t))))
             goto oom;
@@ -445,8 +454,11 @@ static int match_domain(const am_matcher_t *m, am_match_ctx_t *ctx,
     }
     if (am_patterns_count(m->keywords)) {
         kw_visit_t v = {m, ctx, obs};
-        if (am_patterns_scratch_ensure(m->keywords, &ctx->scratch) < 0)
-            return -1;
+        if (ctx->scratch_serial != m->serial) {
+            if (am_patterns_scratch_ensure(m->keywords, &ctx->scratch) < 0)
+                return -1;
+            ctx->scratch_serial = m->serial;
+        }
         am_patterns_scan(m->keywords, ctx->scratch, o->host, o->host_len,
                          visit_keyword, &v);
     }

@@ -224,3 +224,24 @@ Test(matcher, empty_inventory_matches_nothing) {
     am_matcher_destroy(me);
     am_inventory_destroy(empty);
 }
+
+/* The per-thread scratch is fitted once per matcher (fitting it per scan
+ * cost 99% of the match time); a context moved to another matcher must be
+ * refitted, or Hyperscan would scan with a scratch too small for it. */
+Test(matcher, context_follows_a_new_matcher) {
+    static const char *const more[] = {
+        "k,k1,keyword,login-portal", "k,k2,keyword,secure-update",
+        "k,k3,keyword,wallet-recovery", "k,k4,keyword,acme"};
+    char err[128];
+    am_matcher_opts_t def = {false};
+    am_inventory_t *inv2 = inv_from_rows(more, 4);
+    am_matcher_t *m2 = am_matcher_build(inv2, &def, err, sizeof(err));
+
+    cr_assert_not_null(m2, "%s", err);
+    cr_assert_str_eq(MATCH1(DOMAIN, "acme.evil"), "acme:a-kw=keyword[a-kw]");
+    cr_assert_str_eq(match(m2, 1, AM_OBS_DOMAIN, "my-wallet-recovery.acme.evil"),
+                     "k:k3=keyword[k3,k4]");
+    cr_assert_str_eq(MATCH1(DOMAIN, "acme.evil"), "acme:a-kw=keyword[a-kw]");
+    am_matcher_destroy(m2);
+    am_inventory_destroy(inv2);
+}
