@@ -55,6 +55,8 @@
  *   match_cli_events_per_s_excl_load  the same without the in-process
  *                          inventory_build_1m time
  *
+ * AM_BENCH_GENERATE_ONLY=1 writes the inputs, says where, and stops.
+ *
  * The whole run stays under 3 minutes on a shared 2-core machine: each
  * in-process match phase stops after PHASE_BUDGET_S (its rate is then over
  * the events done, and stderr says so), and the binary gets only as many
@@ -1588,6 +1590,12 @@ int main(int argc, char **argv) {
     expect = map_alloc(N_EVENTS);
     gen_events(tmp.events, samples, expect);
     munmap(samples, N_SAMPLES * sizeof(sample_t));
+    if (getenv("AM_BENCH_GENERATE_ONLY")) {
+        /* For profiling by hand: keep the inputs and stop. */
+        fprintf(stderr, "bench_engine: inputs kept in %s\n", tmp.dir);
+        tmp.dir[0] = '\0';
+        return 0;
+    }
 
     build_engine(&e, tmp.inventory);
     bench_events(&e, expect, &plan);

@@ -24,11 +24,18 @@
 #define AM_KEYWORD_MIN 3   /* shorter keywords match nearly every name */
 #define AM_KEYWORD_MAX 128
 
+/* A slot holds the entry + 1 in its low half (0: empty) and the low 32 bits
+ * of the key's hash in its high half, so that growing never rehashes a
+ * string and a probe compares strings only when 32 hash bits agree. */
 typedef struct index_s {
-    uint32_t *slots; /* entry + 1, 0 when empty */
+    uint64_t *slots;
     size_t mask;     /* slots - 1, a power of two minus one */
     size_t used;
 } index_t;
+
+#define SLOT(hash, entry) ((uint64_t)(uint32_t)(hash) << 32 | (entry))
+#define SLOT_ENTRY(slot) ((uint32_t)(slot))
+#define SLOT_HASH(slot) ((uint32_t)((slot) >> 32))
 
 struct am_inventory_s {
     char *str; /* arena: NUL-terminated strings; offset 0 is "" */
@@ -40,6 +47,7 @@ struct am_inventory_s {
     size_t n_assets, cap_assets;
     index_t asset_idx;
     size_t by_kind[AM_ASSET_ASN + 1];
+    uint32_t last_tenant; /* records of a tenant usually come together */
 };
 
 const char *am_asset_kind_name(am_asset_kind_t kind) {
@@ -119,30 +127,20 @@ static uint64_t asset_hash(uint32_t tenant, const char *s, size_t n) {
     return am_hash_bytes(s, n, tenant * 0x9e3779b97f4a7c15ULL + 1);
 }
 
-static uint64_t tenant_hash_at(const am_inventory_t *inv, uint32_t e) {
-    const char *s = inv->str + inv->tenants[e];
-    return tenant_hash(s, strlen(s));
-}
-
-static uint64_t asset_hash_at(const am_inventory_t *inv, uint32_t e) {
-    const am_asset_t *a = &inv->assets[e];
-    const char *s = inv->str + a->asset_id;
-    return asset_hash(a->tenant, s, strlen(s));
-}
-
-/* Doubles ix and re-inserts its entries, rehashing them with \p rehash. */
-static int index_grow(am_inventory_t *inv, index_t *ix,
-                      uint64_t (*rehash)(const am_inventory_t *, uint32_t)) {
+/* Doubles ix (or makes it hold \p want entries at load 1/2). */
+static int index_grow(index_t *ix, size_t want) {
     size_t n = ix->mask ? (ix->mask + 1) * 2 : 1024;
-    uint32_t *slots = calloc(n, sizeof(*slots));
+    uint64_t *slots;
 
-    if (!slots)
+    while (n < want * 2)
+        n *= 2;
+    if (!(slots = calloc(n, sizeof(*slots))))
         return -1;
     for (size_t i = 0; ix->mask && i <= ix->mask; i++) {
-        uint32_t e = ix->slots[i];
+        uint64_t e = ix->slots[i];
         if (!e)
             continue;
-        size_t j = rehash(inv, e - 1) & (n - 1);
+        size_t j = SLOT_HASH(e) & (n - 1);
         while (slots[j])
             j = (j + 1) & (n - 1);
         slots[j] = e;
@@ -161,15 +159,20 @@ static bool str_eq(const am_inventory_t *inv, uint32_t off, const char *s,
 /* @returns the tenant index of (s, n), adding it when new; -1 on OOM. */
 static int64_t tenant_intern(am_inventory_t *inv, const char *s, size_t n) {
     index_t *ix = &inv->tenant_idx;
+    uint64_t h;
     size_t j;
 
-    if ((ix->used + 1) * 2 > ix->mask + 1 &&
-        index_grow(inv, ix, tenant_hash_at) < 0)
+    if (inv->n_tenants && str_eq(inv, inv->tenants[inv->last_tenant], s, n))
+        return inv->last_tenant;
+    if ((ix->used + 1) * 2 > ix->mask + 1 && index_grow(ix, 0) < 0)
         return -1;
-    for (j = tenant_hash(s, n) & ix->mask; ix->slots[j];
-         j = (j + 1) & ix->mask)
-        if (str_eq(inv, inv->tenants[ix->slots[j] - 1], s, n))
-            return ix->slots[j] - 1;
+    h = tenant_hash(s, n);
+    for (j = h & ix->mask; ix->slots[j]; j = (j + 1) & ix->mask) {
+        uint32_t e = SLOT_ENTRY(ix->slots[j]) - 1;
+        if (SLOT_HASH(ix->slots[j]) == (uint32_t)h &&
+            str_eq(inv, inv->tenants[e], s, n))
+            return inv->last_tenant = e;
+    }
     if (grow((void **)&inv->tenants, &inv->cap_tenants, inv->n_tenants + 1,
              sizeof(*inv->tenants)) < 0)
         return -1;
@@ -177,23 +180,26 @@ static int64_t tenant_intern(am_inventory_t *inv, const char *s, size_t n) {
     if (!off)
         return -1;
     inv->tenants[inv->n_tenants] = off;
-    ix->slots[j] = (uint32_t)++inv->n_tenants;
+    ix->slots[j] = SLOT(h, ++inv->n_tenants);
     ix->used++;
-    return (int64_t)inv->n_tenants - 1;
+    return inv->last_tenant = (uint32_t)inv->n_tenants - 1;
 }
 
-/* @returns the slot for (tenant, asset id): occupied when it exists. */
-static uint32_t *asset_slot(am_inventory_t *inv, uint32_t tenant,
-                            const char *s, size_t n) {
+/* @returns the slot for (tenant, asset id), occupied when it exists, with
+ * the hash in \p hash for filling an empty one. */
+static uint64_t *asset_slot(am_inventory_t *inv, uint32_t tenant,
+                            const char *s, size_t n, uint64_t *hash) {
     index_t *ix = &inv->asset_idx;
+    uint64_t h = asset_hash(tenant, s, n);
     size_t j;
 
-    for (j = asset_hash(tenant, s, n) & ix->mask; ix->slots[j];
-         j = (j + 1) & ix->mask) {
-        const am_asset_t *a = &inv->assets[ix->slots[j] - 1];
-        if (a->tenant == tenant && str_eq(inv, a->asset_id, s, n))
+    for (j = h & ix->mask; ix->slots[j]; j = (j + 1) & ix->mask) {
+        const am_asset_t *a = &inv->assets[SLOT_ENTRY(ix->slots[j]) - 1];
+        if (SLOT_HASH(ix->slots[j]) == (uint32_t)h && a->tenant == tenant &&
+            str_eq(inv, a->asset_id, s, n))
             break;
     }
+    *hash = h;
     return &ix->slots[j];
 }
 
@@ -336,7 +342,7 @@ int am_inventory_add(am_inventory_t *inv, const am_asset_input_t *in,
     size_t inc_n = in->include_subdomains_len, ver_n = in->verified_len;
     char canon[AM_DOMAIN_MAX + 1];
     size_t canon_len = 0;
-    uint32_t *slot;
+    uint64_t *slot, hash;
     int64_t t;
 
     memset(&a, 0, sizeof(a));
@@ -382,12 +388,12 @@ int am_inventory_add(am_inventory_t *inv, const am_asset_input_t *in,
     }
 
     if ((inv->asset_idx.used + 1) * 2 > inv->asset_idx.mask + 1 &&
-        index_grow(inv, &inv->asset_idx, asset_hash_at) < 0)
+        index_grow(&inv->asset_idx, 0) < 0)
         goto oom;
     if ((t = tenant_intern(inv, tid, tid_n)) < 0)
         goto oom;
     a.tenant = (uint32_t)t;
-    slot = asset_slot(inv, a.tenant, aid, aid_n);
+    slot = asset_slot(inv, a.tenant, aid, aid_n, &hash);
     if (*slot) {
         snprintf(err, err_size,
                  "field 'asset_id': duplicate asset_id '%.*s' for tenant "
@@ -403,7 +409,7 @@ int am_inventory_add(am_inventory_t *inv, const am_asset_input_t *in,
         goto oom;
     a.value_len = (uint8_t)canon_len;
     inv->assets[inv->n_assets] = a;
-    *slot = (uint32_t)++inv->n_assets;
+    *slot = SLOT(hash, ++inv->n_assets);
     inv->asset_idx.used++;
     inv->by_kind[a.kind]++;
     return 0;
@@ -673,6 +679,6 @@ size_t am_inventory_memory(const am_inventory_t *inv) {
     return sizeof(*inv) + inv->str_cap +
            inv->cap_tenants * sizeof(*inv->tenants) +
            inv->cap_assets * sizeof(*inv->assets) +
-           (inv->tenant_idx.mask + 1) * sizeof(uint32_t) +
-           (inv->asset_idx.mask + 1) * sizeof(uint32_t);
+           (inv->tenant_idx.mask + 1) * sizeof(uint64_t) +
+           (inv->asset_idx.mask + 1) * sizeof(uint64_t);
 }

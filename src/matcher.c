@@ -10,6 +10,7 @@
 
 #include "asn_table.h"
 #include "domain_table.h"
+#include "hash.h"
 #include "lpm.h"
 #include "patterns.h"
 
@@ -62,60 +63,116 @@ static void groups_free(groups_t *g) {
 }
 
 /*
- * Sorts the asset indexes \p idx by \p cmp and cuts them into groups of
- * equal keys.  Takes ownership of idx (it becomes g->owners).
+ * Grouping sorts assets by a 64-bit key of their value: the IPv4 prefix or
+ * the AS number itself, a hash for the rest (equal hashes are then checked
+ * with same()).  A stable radix sort keeps each owner list in load order
+ * and costs a few passes over contiguous memory, where a comparison sort
+ * chasing every asset's value took a third of a 1M-asset build.
  */
-static int groups_make(groups_t *g, uint32_t *idx, size_t n,
-                       int (*cmp)(const void *, const void *, void *),
-                       const am_inventory_t *inv) {
+typedef struct keyed_s {
+    uint64_t key;
+    uint32_t idx;
+} keyed_t;
+
+typedef bool (*same_fn)(const am_inventory_t *inv, uint32_t a, uint32_t b);
+
+/* Stable LSD radix sort on the low \p bits of the key, 16 bits a pass,
+ * with \p count room for 65536 counters.
+ * @returns the sorted array: \p a or \p tmp. */
+static keyed_t *radix_sort(keyed_t *a, keyed_t *tmp, size_t *count, size_t n,
+                           unsigned bits) {
+    for (unsigned shift = 0; shift < bits; shift += 16) {
+        size_t sum = 0;
+        memset(count, 0, (1 << 16) * sizeof(*count));
+        for (size_t i = 0; i < n; i++)
+            count[(a[i].key >> shift) & 0xffff]++;
+        for (size_t d = 0; d < (1 << 16); d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+        keyed_t *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+/* Inside a run of equal hashes that hold different values (a collision),
+ * the same values are brought together, still in load order. */
+static int cmp_collision(const void *x, const void *y, void *inv) {
+    const am_asset_t *a = am_inventory_asset(inv, ((const keyed_t *)x)->idx);
+    const am_asset_t *b = am_inventory_asset(inv, ((const keyed_t *)y)->idx);
+    int c = a->kind == AM_ASSET_IP
+                ? memcmp(&a->u.prefix, &b->u.prefix, sizeof(a->u.prefix))
+                : strcmp(am_inventory_str(inv, a->value),
+                         am_inventory_str(inv, b->value));
+    uint32_t i = ((const keyed_t *)x)->idx, j = ((const keyed_t *)y)->idx;
+    return c ? c : (i > j) - (i < j);
+}
+
+/*
+ * Sorts the \p n keyed assets and cuts them into groups of equal values.
+ * Frees \p k.
+ */
+static int groups_make(groups_t *g, keyed_t *k, size_t n, unsigned bits,
+                       same_fn same, const am_inventory_t *inv) {
+    keyed_t *tmp = malloc((n ? n : 1) * sizeof(*tmp)), *sorted;
+    size_t *count = malloc((1 << 16) * sizeof(*count));
     size_t ng = 0;
 
-    qsort_r(idx, n, sizeof(*idx), cmp, (void *)inv);
-    g->owners = idx;
+    g->owners = malloc((n ? n : 1) * sizeof(*g->owners));
     g->off = malloc((n + 1) * sizeof(*g->off));
-    if (!g->off)
+    if (!tmp || !count || !g->owners || !g->off) {
+        free(tmp);
+        free(count);
+        free(k);
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (i == 0 || cmp(&idx[i - 1], &idx[i], (void *)inv) != 0)
-            g->off[ng++] = (uint32_t)i;
+    }
+    sorted = radix_sort(k, tmp, count, n, bits);
+    free(count);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        bool mixed = false;
+        while (j < n && sorted[j].key == sorted[i].key) {
+            mixed |= !same(inv, sorted[i].idx, sorted[j].idx);
+            j++;
+        }
+        if (mixed)
+            qsort_r(sorted + i, j - i, sizeof(*sorted), cmp_collision,
+                    (void *)inv);
+        for (size_t x = i; x < j; x++) {
+            if (x == i || !same(inv, sorted[x - 1].idx, sorted[x].idx))
+                g->off[ng++] = (uint32_t)x;
+            g->owners[x] = sorted[x].idx;
+        }
+        i = j;
+    }
     g->off[ng] = (uint32_t)n;
     g->n = ng;
+    free(k);
+    free(tmp);
     return 0;
 }
 
-static const am_asset_t *asset_of(const void *inv, const void *p) {
-    return am_inventory_asset(inv, *(const uint32_t *)p);
+static bool same_prefix(const am_inventory_t *inv, uint32_t a, uint32_t b) {
+    const am_prefix_t *x = &am_inventory_asset(inv, a)->u.prefix;
+    const am_prefix_t *y = &am_inventory_asset(inv, b)->u.prefix;
+    return x->len == y->len && memcmp(x->addr, y->addr, 16) == 0;
 }
 
-/* Ties by asset index keep each owner list in load order. */
-static int by_index(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
+static bool same_value(const am_inventory_t *inv, uint32_t a, uint32_t b) {
+    const am_asset_t *x = am_inventory_asset(inv, a);
+    const am_asset_t *y = am_inventory_asset(inv, b);
+    return x->value_len == y->value_len &&
+           memcmp(am_inventory_str(inv, x->value),
+                  am_inventory_str(inv, y->value), x->value_len) == 0;
 }
 
-static int cmp_prefix(const void *a, const void *b, void *inv) {
-    const am_prefix_t *x = &asset_of(inv, a)->u.prefix;
-    const am_prefix_t *y = &asset_of(inv, b)->u.prefix;
-    int c = memcmp(x->addr, y->addr, sizeof(x->addr));
-    return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-static int cmp_value(const void *a, const void *b, void *inv) {
-    return strcmp(am_inventory_str(inv, asset_of(inv, a)->value),
-                  am_inventory_str(inv, asset_of(inv, b)->value));
-}
-
-static int cmp_asn(const void *a, const void *b, void *inv) {
-    uint32_t x = asset_of(inv, a)->u.asn, y = asset_of(inv, b)->u.asn;
-    return (x > y) - (x < y);
-}
-
-/* A stable order inside each group, which qsort does not promise. */
-static void groups_sort_owners(groups_t *g) {
-    for (size_t i = 0; i < g->n; i++)
-        if (g->off[i + 1] - g->off[i] > 1)
-            qsort(g->owners + g->off[i], g->off[i + 1] - g->off[i],
-                  sizeof(uint32_t), by_index);
+static bool same_always(const am_inventory_t *inv, uint32_t a, uint32_t b) {
+    return true;
 }
 
 static const am_asset_t *group_first(const am_matcher_t *m,
@@ -123,14 +180,15 @@ static const am_asset_t *group_first(const am_matcher_t *m,
     return am_inventory_asset(m->inv, g->owners[g->off[i]]);
 }
 
-static int build_ip(am_matcher_t *m, uint32_t *idx, size_t n, int fam,
+static int build_ip(am_matcher_t *m, keyed_t *k, size_t n, int fam,
                     char *err, size_t err_size) {
     groups_t *g = &m->ip[fam == AM_IPADDR_V4 ? 0 : 1];
     am_lpm_entry_t *e;
 
-    if (groups_make(g, idx, n, cmp_prefix, m->inv) < 0)
+    if (groups_make(g, k, n, fam == AM_IPADDR_V4 ? 48 : 64,
+                    fam == AM_IPADDR_V4 ? same_always : same_prefix,
+                    m->inv) < 0)
         goto oom;
-    groups_sort_owners(g);
     e = malloc((g->n ? g->n : 1) * sizeof(*e));
     if (!e)
         goto oom;
@@ -147,13 +205,12 @@ oom:
     return -1;
 }
 
-static int build_domains(am_matcher_t *m, uint32_t *idx, size_t n,
+static int build_domains(am_matcher_t *m, keyed_t *k, size_t n,
                          char *err, size_t err_size) {
     am_domain_entry_t *e;
 
-    if (groups_make(&m->dom, idx, n, cmp_value, m->inv) < 0)
+    if (groups_make(&m->dom, k, n, 64, same_value, m->inv) < 0)
         goto oom;
-    groups_sort_owners(&m->dom);
     e = malloc((m->dom.n ? m->dom.n : 1) * sizeof(*e));
     if (!e)
         goto oom;
@@ -171,14 +228,13 @@ oom:
     return -1;
 }
 
-static int build_keywords(am_matcher_t *m, uint32_t *idx, size_t n,
+static int build_keywords(am_matcher_t *m, keyed_t *k, size_t n,
                           char *err, size_t err_size) {
     const char **words;
     size_t *lens;
 
-    if (groups_make(&m->kw, idx, n, cmp_value, m->inv) < 0)
+    if (groups_make(&m->kw, k, n, 64, same_value, m->inv) < 0)
         goto oom;
-    groups_sort_owners(&m->kw);
     words = malloc((m->kw.n ? m->kw.n : 1) * sizeof(*words));
     lens = malloc((m->kw.n ? m->kw.n : 1) * sizeof(*lens));
     if (!words || !lens) {
@@ -200,13 +256,12 @@ oom:
     return -1;
 }
 
-static int build_asns(am_matcher_t *m, uint32_t *idx, size_t n, char *err,
+static int build_asns(am_matcher_t *m, keyed_t *k, size_t n, char *err,
                       size_t err_size) {
     am_asn_entry_t *e;
 
-    if (groups_make(&m->asn, idx, n, cmp_asn, m->inv) < 0)
+    if (groups_make(&m->asn, k, n, 32, same_always, m->inv) < 0)
         goto oom;
-    groups_sort_owners(&m->asn);
     e = malloc((m->asn.n ? m->asn.n : 1) * sizeof(*e));
     if (!e)
         goto oom;
@@ -227,7 +282,7 @@ am_matcher_t *am_matcher_build(const am_inventory_t *inv,
                                size_t err_size) {
     enum { V4, V6, DOM, KW, ASN, NSETS };
     size_t total = am_inventory_count(inv), n[NSETS] = {0};
-    uint32_t *idx[NSETS] = {NULL};
+    keyed_t *idx[NSETS] = {NULL};
     am_matcher_t *m = calloc(1, sizeof(*m));
     int rc = -1;
 
@@ -238,22 +293,37 @@ am_matcher_t *am_matcher_build(const am_inventory_t *inv,
     m->inv = inv;
     m->serial = atomic_fetch_add(&serials, 1);
     for (int s = 0; s < NSETS; s++)
-        if (!(idx[s] = malloc((total ? total : 1) * sizeof(uint32_t))))
+        if (!(idx[s] = malloc((total ? total : 1) * sizeof(keyed_t))))
             goto oom;
     for (size_t i = 0; i < total; i++) {
         const am_asset_t *a = am_inventory_asset(inv, i);
+        const am_prefix_t *p = &a->u.prefix;
+        uint64_t key;
         int s;
         if (!a->verified && !opts->include_unverified)
             continue;
         switch (a->kind) {
         case AM_ASSET_IP:
-            s = a->u.prefix.family == AM_IPADDR_V4 ? V4 : V6;
+            if (p->family == AM_IPADDR_V4) {
+                s = V4;
+                key = (uint64_t)p->addr[0] << 32 | (uint64_t)p->addr[1] << 24 |
+                      (uint64_t)p->addr[2] << 16 | (uint64_t)p->addr[3] << 8 |
+                      p->len;
+            } else {
+                s = V6;
+                key = am_hash_bytes(p->addr, 16, p->len);
+            }
             break;
-        case AM_ASSET_DOMAIN: s = DOM; break;
-        case AM_ASSET_KEYWORD: s = KW; break;
-        default: s = ASN; break;
+        case AM_ASSET_ASN:
+            s = ASN;
+            key = a->u.asn;
+            break;
+        default:
+            s = a->kind == AM_ASSET_DOMAIN ? DOM : KW;
+            key = am_hash_bytes(am_inventory_str(inv, a->value), a->value_len,
+                                0);
         }
-        idx[s][n[s]++] = (uint32_t)i;
+        idx[s][n[s]++] = (keyed_t){key, (uint32_t)i};
     }
     /* Each build_* takes ownership of its index array. */
     rc = build_ip(m, idx[V4], n[V4], AM_IPADDR_V4, err, err_size);
