@@ -1297,8 +1297,10 @@ static double time_path(const am_matcher_t *m, const lines_t *l,
         else if ((nr = am_matcher_match(m, ctx, &ev, &res)) < 0)
             die("am_matcher_match: out of memory");
         for (int k = 0; k < nr; k++) {
-            am_notification_t nt = {am_matcher_inventory(m), &ev, &res[k],
-                                    NULL, match_time};
+            am_notification_t nt = {.inv = am_matcher_inventory(m),
+                                    .ev = &ev,
+                                    .result = &res[k],
+                                    .match_time = match_time};
             am_buf_reset(&out);
             if (am_encode_json(&out, &nt) < 0)
                 die("am_encode_json: out of memory");

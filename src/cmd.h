@@ -6,6 +6,7 @@
 #ifndef AM_CMD_H
 #define AM_CMD_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "inventory.h"
@@ -18,6 +19,15 @@
 
 int am_cmd_match(int argc, char **argv);
 int am_cmd_lookup(int argc, char **argv);
+int am_cmd_run(int argc, char **argv);
+int am_cmd_devbroker(int argc, char **argv);
+
+/**
+ * @brief Makes SIGTERM and SIGINT set the flag returned in \p flag (and
+ *        ignores SIGPIPE).
+ * @returns 0, or -1 with errno set.
+ */
+int am_cmd_install_stop_handlers(volatile sig_atomic_t **flag);
 
 /* What both commands do first: the inventory file, loaded and compiled. */
 typedef struct am_cmd_inventory_s {

@@ -110,8 +110,10 @@ static int match_line(match_run_t *r, const char *name, size_t line,
         return -1;
     }
     for (int i = 0; i < nr; i++) {
-        am_notification_t nt = {am_matcher_inventory(r->m), &r->ev, &res[i],
-                                NULL, r->match_time};
+        am_notification_t nt = {.inv = am_matcher_inventory(r->m),
+                                .ev = &r->ev,
+                                .result = &res[i],
+                                .match_time = r->match_time};
         am_buf_reset(&r->out);
         if (am_encode_json(&r->out, &nt) < 0) {
             fprintf(stderr, "assetmatch: out of memory\n");

@@ -4,7 +4,8 @@
  * parsed object.
  *
  * Recognition, first rule that holds:
- *   first byte 0x00 (the Confluent wire framing)      avro
+ *   first byte 0x00 or 0x02: the Confluent framing's
+ *     magic byte, or the union index of a bare event    avro
  *   a JSON object with "type": "bundle", or "type":
  *     "indicator" and a "pattern"                      stix
  *   a JSON object with "__type", or a key starting with
@@ -13,7 +14,8 @@
  *   a JSON object with "timestamp" and "ip"/"src_ip"   shadowserver
  *   text whose first line is a CSV header naming
  *     "timestamp" and "ip" or "src_ip"                 shadowserver
- *   anything else that does not start like JSON        avro (bare)
+ *   anything else                                      json (its
+ *     decoder then says why it is not)
  */
 #include "decode.h"
 
@@ -115,7 +117,9 @@ am_format_t am_decode_detect(const char *buf, size_t len) {
     json_t *root;
     am_format_t fmt;
 
-    if (len > 0 && buf[0] == 0)
+    /* No text starts with these bytes: a bare event is the union
+     * [Indicator, ScanResult], whose index 0 or 1 is zigzag-encoded. */
+    if (len > 0 && (buf[0] == 0 || buf[0] == 2))
         return AM_FORMAT_AVRO;
     if (p < end && *p == '{') {
         if (len > AM_DECODE_MAX_MESSAGE ||
@@ -128,8 +132,6 @@ am_format_t am_decode_detect(const char *buf, size_t len) {
     }
     if (p < end && looks_like_shadowserver_csv(p, end))
         return AM_FORMAT_SHADOWSERVER;
-    if (p < end && *p != '[' && *p != '"')
-        return AM_FORMAT_AVRO;
     return AM_FORMAT_JSON;
 }
 
@@ -151,7 +153,7 @@ static int decode_one(int (*fn)(json_t *, const am_decode_hint_t *,
 
 int am_decode(am_format_t fmt, const char *buf, size_t len,
               const am_decode_hint_t *hint, am_event_t *ev,
-              const am_decode_sink_t *sink) {
+              const am_decode_sink_t *sink, am_format_t *used) {
     const char *end = buf + len, *p = skip_space(buf, end);
     am_decode_hint_t h = hint ? *hint : (am_decode_hint_t){NULL, 0};
     char err[512];
@@ -159,6 +161,8 @@ int am_decode(am_format_t fmt, const char *buf, size_t len,
     json_t *root;
     int rc;
 
+    if (used)
+        *used = fmt;
     if (len > AM_DECODE_MAX_MESSAGE) {
         snprintf(err, sizeof(err),
                  "message of %zu bytes exceeds the limit of %d bytes", len,
@@ -170,6 +174,8 @@ int am_decode(am_format_t fmt, const char *buf, size_t len,
         h.now = (int64_t)time(NULL);
     if (fmt == AM_FORMAT_AUTO)
         fmt = am_decode_detect(buf, len);
+    if (used)
+        *used = fmt;
 
     if (fmt == AM_FORMAT_AVRO) {
         am_event_reset(ev);

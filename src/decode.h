@@ -79,12 +79,13 @@ am_format_t am_decode_detect(const char *buf, size_t len);
 
 /**
  * @brief Decodes one message of \p fmt into events for \p sink, using \p ev
- *        as the event to fill (reset before each).
+ *        as the event to fill (reset before each).  \p used (may be NULL)
+ *        receives the format it was decoded as.
  * @returns the number of events handed to the sink, or -1 when the whole
  *          message was rejected (the reason went to sink->reject).
  */
 int am_decode(am_format_t fmt, const char *buf, size_t len,
               const am_decode_hint_t *hint, am_event_t *ev,
-              const am_decode_sink_t *sink);
+              const am_decode_sink_t *sink, am_format_t *used);
 
 #endif

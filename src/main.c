@@ -15,10 +15,14 @@ static const char usage[] =
     "usage: assetmatch COMMAND [OPTIONS]\n"
     "\n"
     "Commands:\n"
-    "  match    match event files against an inventory, offline; JSON\n"
-    "           notifications on standard output\n"
-    "  lookup   which tenants' assets match an address, range, domain,\n"
-    "           URL, e-mail address or AS number\n"
+    "  run        the service: a Kafka consumer group member turning\n"
+    "             indicators and scan results into notifications\n"
+    "  devbroker  a Kafka-protocol broker on loopback (librdkafka's mock\n"
+    "             cluster) for trying things out and for tests\n"
+    "  match      match event files against an inventory, offline; JSON\n"
+    "             notifications on standard output\n"
+    "  lookup     which tenants' assets match an address, range, domain,\n"
+    "             URL, e-mail address or AS number\n"
     "\n"
     "  assetmatch COMMAND --help   options of a command\n"
     "  assetmatch --version        the version\n";
@@ -27,7 +31,10 @@ int main(int argc, char **argv) {
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } cmds[] = {{"match", am_cmd_match}, {"lookup", am_cmd_lookup}};
+    } cmds[] = {{"run", am_cmd_run},
+                {"match", am_cmd_match},
+                {"lookup", am_cmd_lookup},
+                {"devbroker", am_cmd_devbroker}};
 
     if (argc < 2) {
         fputs(usage, stderr);

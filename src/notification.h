@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "classify.h"
 #include "event.h"
 #include "inventory.h"
 #include "matcher.h"
@@ -37,6 +38,7 @@ typedef struct am_notification_s {
     const am_match_result_t *result;
     const am_origin_t *origin; /* may be NULL */
     const char *match_time;    /* RFC 3339 UTC; may be NULL */
+    const am_classify_t *cl;   /* advice texts; may be NULL (no advice) */
 } am_notification_t;
 
 /**

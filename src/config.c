@@ -1,0 +1,281 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void am_config_init(am_config_t *cfg) {
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->topic_indicators = strdup("indicators");
+    cfg->topic_scan_results = strdup("scan-results");
+    cfg->topic_notifications = strdup("notifications");
+    cfg->topic_dead_letter = strdup("dead-letter");
+    cfg->topic_assets = strdup("assets");
+    cfg->input_format = AM_FORMAT_AUTO;
+    cfg->output_format = AM_OUTPUT_AVRO;
+    cfg->output_schema_id = -1;
+    cfg->http_listen = strdup("127.0.0.1:9464");
+    cfg->log_level = 6;
+    cfg->batch_size = 1000;
+}
+
+void am_config_free(am_config_t *cfg) {
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        free(cfg->kafka[i].name);
+        free(cfg->kafka[i].value);
+    }
+    free(cfg->kafka);
+    free(cfg->inventory_file);
+    free(cfg->topic_indicators);
+    free(cfg->topic_scan_results);
+    free(cfg->topic_notifications);
+    free(cfg->topic_dead_letter);
+    free(cfg->topic_assets);
+    free(cfg->http_listen);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+static int set_str(char **dst, const char *value, char *err,
+                   size_t err_size) {
+    char *v = strdup(value);
+
+    if (!v) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    free(*dst);
+    *dst = v;
+    return 0;
+}
+
+static int set_bool(bool *dst, const char *key, const char *value, char *err,
+                    size_t err_size) {
+    if (!strcmp(value, "true") || !strcmp(value, "1") ||
+        !strcmp(value, "yes")) {
+        *dst = true;
+    } else if (!strcmp(value, "false") || !strcmp(value, "0") ||
+               !strcmp(value, "no")) {
+        *dst = false;
+    } else {
+        snprintf(err, err_size, "%s: '%s' is not true or false", key, value);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_long(long *dst, const char *key, const char *value, long lo,
+                    long hi, char *err, size_t err_size) {
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < lo || v > hi) {
+        snprintf(err, err_size, "%s: '%s' is not a number from %ld to %ld",
+                 key, value, lo, hi);
+        return -1;
+    }
+    *dst = v;
+    return 0;
+}
+
+static int add_kafka(am_config_t *cfg, const char *name, const char *value,
+                     am_kafka_scope_t scope, char *err, size_t err_size) {
+    am_kafka_prop_t *np;
+
+    if (!*name) {
+        snprintf(err, err_size, "kafka.: a librdkafka property name is "
+                 "needed after the prefix");
+        return -1;
+    }
+    np = realloc(cfg->kafka, (cfg->n_kafka + 1) * sizeof(*np));
+    if (!np) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    cfg->kafka = np;
+    np[cfg->n_kafka].name = strdup(name);
+    np[cfg->n_kafka].value = strdup(value);
+    np[cfg->n_kafka].scope = scope;
+    if (!np[cfg->n_kafka].name || !np[cfg->n_kafka].value) {
+        free(np[cfg->n_kafka].name);
+        free(np[cfg->n_kafka].value);
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    cfg->n_kafka++;
+    return 0;
+}
+
+static const char help[] =
+    "  kafka.<property>          passed to librdkafka for the consumer and\n"
+    "                            the producer (bootstrap.servers, security.*,\n"
+    "                            group.id [assetmatch], ...)\n"
+    "  kafka.consumer.<property> only for the consumer\n"
+    "  kafka.producer.<property> only for the producer\n"
+    "  inventory.file            inventory CSV or JSON lines []\n"
+    "  topics.indicators         [indicators]\n"
+    "  topics.scan_results       [scan-results]\n"
+    "  topics.notifications      [notifications]\n"
+    "  topics.dead_letter        [dead-letter]\n"
+    "  topics.assets             [assets]\n"
+    "  input.format              auto, json, avro, stix, intelmq,\n"
+    "                            shadowserver [auto]\n"
+    "  output.format             json, avro, stix [avro]\n"
+    "  output.schema_id          Confluent schema id for framed Avro\n"
+    "                            output; -1 writes bare Avro [-1]\n"
+    "  match.include_unverified  let unverified assets match [false]\n"
+    "  http.listen               metrics and health, host:port; empty\n"
+    "                            disables [127.0.0.1:9464]\n"
+    "  log.level                 error, warning, notice, info, debug [info]\n"
+    "  consumer.batch_size       messages taken at once [1000]\n";
+
+const char *am_config_help(void) {
+    return help;
+}
+
+int am_config_set(am_config_t *cfg, const char *key, const char *value,
+                  char *err, size_t err_size) {
+    long l;
+
+    if (!strncmp(key, "kafka.consumer.", 15))
+        return add_kafka(cfg, key + 15, value, AM_KAFKA_CONSUMER, err,
+                         err_size);
+    if (!strncmp(key, "kafka.producer.", 15))
+        return add_kafka(cfg, key + 15, value, AM_KAFKA_PRODUCER, err,
+                         err_size);
+    if (!strncmp(key, "kafka.", 6))
+        return add_kafka(cfg, key + 6, value, AM_KAFKA_BOTH, err, err_size);
+    if (!strcmp(key, "inventory.file"))
+        return set_str(&cfg->inventory_file, value, err, err_size);
+    if (!strcmp(key, "topics.indicators"))
+        return set_str(&cfg->topic_indicators, value, err, err_size);
+    if (!strcmp(key, "topics.scan_results"))
+        return set_str(&cfg->topic_scan_results, value, err, err_size);
+    if (!strcmp(key, "topics.notifications"))
+        return set_str(&cfg->topic_notifications, value, err, err_size);
+    if (!strcmp(key, "topics.dead_letter"))
+        return set_str(&cfg->topic_dead_letter, value, err, err_size);
+    if (!strcmp(key, "topics.assets"))
+        return set_str(&cfg->topic_assets, value, err, err_size);
+    if (!strcmp(key, "input.format")) {
+        int f = am_format_parse(value);
+        if (f < 0) {
+            snprintf(err, err_size,
+                     "input.format: '%s' is not one of auto, json, avro, "
+                     "stix, intelmq, shadowserver",
+                     value);
+            return -1;
+        }
+        cfg->input_format = (am_format_t)f;
+        return 0;
+    }
+    if (!strcmp(key, "output.format")) {
+        if (!strcmp(value, "json"))
+            cfg->output_format = AM_OUTPUT_JSON;
+        else if (!strcmp(value, "avro"))
+            cfg->output_format = AM_OUTPUT_AVRO;
+        else if (!strcmp(value, "stix"))
+            cfg->output_format = AM_OUTPUT_STIX;
+        else {
+            snprintf(err, err_size,
+                     "output.format: '%s' is not one of json, avro, stix",
+                     value);
+            return -1;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "output.schema_id")) {
+        if (set_long(&l, key, value, -1, INT32_MAX, err, err_size) < 0)
+            return -1;
+        cfg->output_schema_id = (int32_t)l;
+        return 0;
+    }
+    if (!strcmp(key, "match.include_unverified"))
+        return set_bool(&cfg->include_unverified, key, value, err, err_size);
+    if (!strcmp(key, "http.listen"))
+        return set_str(&cfg->http_listen, value, err, err_size);
+    if (!strcmp(key, "log.level")) {
+        static const char *const names[] = {"error", "warning", "notice",
+                                            "info", "debug"};
+        for (int i = 0; i < 5; i++)
+            if (!strcmp(value, names[i])) {
+                cfg->log_level = 3 + i;
+                return 0;
+            }
+        snprintf(err, err_size,
+                 "log.level: '%s' is not one of error, warning, notice, "
+                 "info, debug",
+                 value);
+        return -1;
+    }
+    if (!strcmp(key, "consumer.batch_size")) {
+        if (set_long(&l, key, value, 1, 100000, err, err_size) < 0)
+            return -1;
+        cfg->batch_size = (size_t)l;
+        return 0;
+    }
+    snprintf(err, err_size, "unknown key '%s'", key);
+    return -1;
+}
+
+static char *trim(char *s) {
+    char *e;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int am_config_load(am_config_t *cfg, const char *path, char *err,
+                   size_t err_size) {
+    FILE *f = fopen(path, "r");
+    char *line = NULL, why[512];
+    size_t cap = 0, lineno = 0;
+    int rc = 0;
+
+    if (!f) {
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+        char *s = trim(line), *eq;
+        lineno++;
+        if (!*s || *s == '#')
+            continue;
+        if (!(eq = strchr(s, '='))) {
+            snprintf(err, err_size, "%s:%zu: expected 'key = value'", path,
+                     lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        if (am_config_set(cfg, trim(s), trim(eq + 1), why, sizeof(why)) <
+            0) {
+            snprintf(err, err_size, "%s:%zu: %s", path, lineno, why);
+            rc = -1;
+        }
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+int am_config_set_arg(am_config_t *cfg, const char *arg, char *err,
+                      size_t err_size) {
+    const char *eq = strchr(arg, '=');
+    char key[256];
+
+    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(key)) {
+        snprintf(err, err_size, "--set '%s': expected KEY=VALUE", arg);
+        return -1;
+    }
+    memcpy(key, arg, (size_t)(eq - arg));
+    key[eq - arg] = '\0';
+    return am_config_set(cfg, key, eq + 1, err, err_size);
+}

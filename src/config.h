@@ -1,0 +1,88 @@
+/*
+ * config: the service's settings, from a file of `key = value` lines
+ * (# comments, blank lines) and --set KEY=VALUE overrides, validated once
+ * at start into an immutable am_config_t.
+ *
+ * kafka.<property> passes straight to librdkafka, for the consumer and the
+ * producer alike (as kcat's -X does); kafka.consumer.<property> and
+ * kafka.producer.<property> reach only one of them.  Every other key is
+ * one of the table in config.c; an unknown key is an error that names it.
+ */
+#ifndef AM_CONFIG_H
+#define AM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+typedef enum am_output_format_e {
+    AM_OUTPUT_JSON,
+    AM_OUTPUT_AVRO,
+    AM_OUTPUT_STIX,
+} am_output_format_t;
+
+/* Who a kafka.* property is for. */
+typedef enum am_kafka_scope_e {
+    AM_KAFKA_BOTH,
+    AM_KAFKA_CONSUMER,
+    AM_KAFKA_PRODUCER,
+} am_kafka_scope_t;
+
+typedef struct am_kafka_prop_s {
+    char *name;
+    char *value;
+    am_kafka_scope_t scope;
+} am_kafka_prop_t;
+
+typedef struct am_config_s {
+    am_kafka_prop_t *kafka; /* in the order given; later ones win */
+    size_t n_kafka;
+    char *inventory_file;   /* NULL: none */
+    char *topic_indicators;
+    char *topic_scan_results;
+    char *topic_notifications;
+    char *topic_dead_letter;
+    char *topic_assets;
+    am_format_t input_format;
+    am_output_format_t output_format;
+    int32_t output_schema_id; /* Avro: Confluent framing id, -1 = bare */
+    bool include_unverified;
+    char *http_listen;      /* host:port; "" disables the endpoint */
+    int log_level;          /* syslog levels: 3 err .. 7 debug */
+    size_t batch_size;      /* messages taken from the consumer at once */
+} am_config_t;
+
+/** @brief Fills \p cfg with the defaults. */
+void am_config_init(am_config_t *cfg);
+
+/** @brief Frees what \p cfg holds. */
+void am_config_free(am_config_t *cfg);
+
+/**
+ * @brief Applies one setting.
+ * @returns 0, or -1 with a reason in \p err ("unknown key 'topics.foo'",
+ *          "output.format: 'xml' is not one of json, avro, stix").
+ */
+int am_config_set(am_config_t *cfg, const char *key, const char *value,
+                  char *err, size_t err_size);
+
+/**
+ * @brief Applies every `key = value` line of \p path.
+ * @returns 0, or -1 with "PATH:LINE: reason" in \p err.
+ */
+int am_config_load(am_config_t *cfg, const char *path, char *err,
+                   size_t err_size);
+
+/**
+ * @brief Applies "KEY=VALUE" (a --set argument).
+ * @returns 0, or -1 with a reason in \p err.
+ */
+int am_config_set_arg(am_config_t *cfg, const char *arg, char *err,
+                      size_t err_size);
+
+/** @returns the text of the README's key table (for --help). */
+const char *am_config_help(void);
+
+#endif

@@ -1,0 +1,98 @@
+#include "kafka_conf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+typedef struct kv_s {
+    const char *name;
+    const char *value;
+} kv_t;
+
+/* Defaults an operator may change. */
+static const kv_t consumer_defaults[] = {
+    {"group.id", "assetmatch"},
+    /* A new group starts at the beginning: librdkafka's default, latest,
+     * would skip what arrived before the first commit. */
+    {"auto.offset.reset", "earliest"},
+    {"auto.commit.interval.ms", "1000"},
+    {"queued.min.messages", "20000"},
+    {"fetch.wait.max.ms", "100"},
+};
+static const kv_t producer_defaults[] = {
+    {"linger.ms", "5"},
+    {"batch.num.messages", "10000"},
+    {"compression.type", "lz4"},
+    {"queue.buffering.max.messages", "200000"},
+};
+
+/* What at-least-once rests on: offsets are stored by us only after every
+ * record an input message caused was acknowledged, and committed from what
+ * is stored; the producer neither loses nor reorders on retries. */
+static const kv_t consumer_fixed[] = {
+    {"enable.auto.offset.store", "false"},
+    {"enable.auto.commit", "true"},
+};
+static const kv_t producer_fixed[] = {
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+};
+
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value,
+               char *err, size_t err_size) {
+    char why[256];
+
+    if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) !=
+        RD_KAFKA_CONF_OK) {
+        snprintf(err, err_size, "kafka.%s: %s", name, why);
+        return -1;
+    }
+    return 0;
+}
+
+rd_kafka_conf_t *am_kafka_conf_new(const am_config_t *cfg,
+                                   am_kafka_scope_t role, char *err,
+                                   size_t err_size) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const kv_t *defs = role == AM_KAFKA_CONSUMER ? consumer_defaults
+                                                 : producer_defaults;
+    const kv_t *fixed =
+        role == AM_KAFKA_CONSUMER ? consumer_fixed : producer_fixed;
+    size_t n_defs = role == AM_KAFKA_CONSUMER
+                        ? sizeof(consumer_defaults) / sizeof(kv_t)
+                        : sizeof(producer_defaults) / sizeof(kv_t);
+    size_t n_fixed = 2;
+
+    for (size_t i = 0; i < n_defs; i++)
+        if (set(conf, defs[i].name, defs[i].value, err, err_size) < 0)
+            goto fail;
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        const am_kafka_prop_t *p = &cfg->kafka[i];
+        if (p->scope != AM_KAFKA_BOTH && p->scope != role)
+            continue;
+        /* Consumer-only properties on the producer (and the reverse) only
+         * make librdkafka warn; group.id is needed by the consumer alone. */
+        if (role == AM_KAFKA_PRODUCER && p->scope == AM_KAFKA_BOTH &&
+            (!strcmp(p->name, "group.id") ||
+             !strncmp(p->name, "auto.", 5) ||
+             !strncmp(p->name, "enable.auto.", 12)))
+            continue;
+        for (size_t f = 0; f < n_fixed; f++)
+            if (!strcmp(p->name, fixed[f].name) &&
+                strcmp(p->value, fixed[f].value))
+                AM_LOG(AM_LOG_WARNING,
+                       "kafka.%s = %s ignored: assetmatch needs %s for "
+                       "at-least-once delivery",
+                       p->name, p->value, fixed[f].value);
+        if (set(conf, p->name, p->value, err, err_size) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < n_fixed; i++)
+        if (set(conf, fixed[i].name, fixed[i].value, err, err_size) < 0)
+            goto fail;
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}

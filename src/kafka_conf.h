@@ -1,0 +1,24 @@
+/*
+ * kafka_conf: librdkafka configurations from ours.  Each client gets, in
+ * this order: our defaults, the operator's kafka.* settings (and those for
+ * its role), then the few settings that the delivery guarantee depends on,
+ * which cannot be overridden (a warning says so when they were set).
+ */
+#ifndef AM_KAFKA_CONF_H
+#define AM_KAFKA_CONF_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "config.h"
+
+/**
+ * @brief Builds the configuration of the consumer (AM_KAFKA_CONSUMER) or
+ *        the producer (AM_KAFKA_PRODUCER).
+ * @returns a new configuration (rd_kafka_new() takes it), or NULL with
+ *          librdkafka's reason and the property in \p err.
+ */
+rd_kafka_conf_t *am_kafka_conf_new(const am_config_t *cfg,
+                                   am_kafka_scope_t role, char *err,
+                                   size_t err_size);
+
+#endif

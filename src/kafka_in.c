@@ -1,0 +1,315 @@
+#include "kafka_in.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_conf.h"
+#include "log.h"
+
+struct am_kafka_track_s {
+    am_kafka_track_t *next; /* in its partition's queue */
+    struct part_s *part;
+    int64_t offset;
+    int64_t ts_ms;
+    int pending;
+    bool failed;
+};
+
+typedef struct part_s {
+    char *topic;
+    int32_t partition;
+    bool assigned;            /* false once revoked: entries are dropped */
+    am_kafka_track_t *head, *tail;
+    int64_t store;            /* next offset to store, -1: none */
+    size_t in_flight;
+} part_t;
+
+struct am_kafka_in_s {
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue;
+    part_t **parts;
+    size_t n_parts, cap_parts;
+    part_t *last; /* the partition of the previous message */
+    am_kafka_revoke_cb *on_revoke;
+    void *opaque;
+    bool failed;
+    size_t in_flight;
+    size_t assigned;
+    bool closed;
+};
+
+static part_t *part_find(am_kafka_in_t *in, const char *topic,
+                         int32_t partition, bool create) {
+    part_t *p;
+
+    if (in->last && in->last->partition == partition &&
+        !strcmp(in->last->topic, topic))
+        return in->last;
+    for (size_t i = 0; i < in->n_parts; i++)
+        if (in->parts[i]->partition == partition &&
+            !strcmp(in->parts[i]->topic, topic))
+            return in->last = in->parts[i];
+    if (!create)
+        return NULL;
+    if (in->n_parts == in->cap_parts) {
+        size_t cap = in->cap_parts ? in->cap_parts * 2 : 16;
+        part_t **np = realloc(in->parts, cap * sizeof(*np));
+        if (!np)
+            return NULL;
+        in->parts = np;
+        in->cap_parts = cap;
+    }
+    if (!(p = calloc(1, sizeof(*p))) || !(p->topic = strdup(topic))) {
+        free(p);
+        return NULL;
+    }
+    p->partition = partition;
+    p->store = -1;
+    in->parts[in->n_parts++] = p;
+    return in->last = p;
+}
+
+/* Pops the done entries at the head of p's queue, moving its offset to
+ * store past them. */
+static void advance(am_kafka_in_t *in, part_t *p) {
+    while (p->head && p->head->pending == 0 && !p->head->failed) {
+        am_kafka_track_t *t = p->head;
+        p->head = t->next;
+        if (!p->head)
+            p->tail = NULL;
+        if (p->assigned)
+            p->store = t->offset + 1;
+        p->in_flight--;
+        in->in_flight--;
+        free(t);
+    }
+}
+
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    am_kafka_in_t *in = opaque;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            part_t *p = part_find(in, parts->elems[i].topic,
+                                  parts->elems[i].partition, true);
+            if (p) {
+                p->assigned = true;
+                p->store = -1;
+            }
+        }
+        in->assigned = (size_t)parts->cnt;
+        AM_LOG(AM_LOG_NOTICE, "assigned %d partition%s", parts->cnt,
+               parts->cnt == 1 ? "" : "s");
+        rd_kafka_assign(rk, parts);
+        return;
+    }
+    /* Revoked: let the service wait for what is in flight, commit what is
+     * done, then give the partitions up.  Entries still pending (a broker
+     * that did not answer in time) are dropped from the offset queue: their
+     * messages will be consumed again by the next owner, and their
+     * notifications carry the same ids. */
+    if (in->on_revoke)
+        in->on_revoke(in->opaque);
+    am_kafka_in_store(in);
+    if (!rd_kafka_assignment_lost(rk))
+        rd_kafka_commit(rk, NULL, 0);
+    for (int i = 0; i < parts->cnt; i++) {
+        part_t *p = part_find(in, parts->elems[i].topic,
+                              parts->elems[i].partition, false);
+        if (p)
+            p->assigned = false;
+    }
+    in->assigned = 0;
+    AM_LOG(AM_LOG_NOTICE, "revoked %d partition%s", parts->cnt,
+           parts->cnt == 1 ? "" : "s");
+    rd_kafka_assign(rk, NULL);
+}
+
+am_kafka_in_t *am_kafka_in_new(const am_config_t *cfg,
+                               const char *const *topics, size_t n,
+                               am_kafka_revoke_cb *on_revoke, void *opaque,
+                               char *err, size_t err_size) {
+    am_kafka_in_t *in = calloc(1, sizeof(*in));
+    rd_kafka_conf_t *conf;
+    rd_kafka_topic_partition_list_t *subs;
+    rd_kafka_resp_err_t e;
+
+    if (!in) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    in->on_revoke = on_revoke;
+    in->opaque = opaque;
+    if (!(conf = am_kafka_conf_new(cfg, AM_KAFKA_CONSUMER, err, err_size)))
+        goto fail;
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+    rd_kafka_conf_set_opaque(conf, in);
+    if (!(in->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, err_size))) {
+        rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    rd_kafka_poll_set_consumer(in->rk);
+    in->queue = rd_kafka_queue_get_consumer(in->rk);
+    subs = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(subs, topics[i],
+                                          RD_KAFKA_PARTITION_UA);
+    e = rd_kafka_subscribe(in->rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (e) {
+        snprintf(err, err_size, "subscribe: %s", rd_kafka_err2str(e));
+        goto fail;
+    }
+    return in;
+fail:
+    am_kafka_in_destroy(in);
+    return NULL;
+}
+
+void am_kafka_in_close(am_kafka_in_t *in) {
+    if (in->rk && !in->closed) {
+        rd_kafka_consumer_close(in->rk);
+        in->closed = true;
+    }
+}
+
+void am_kafka_in_destroy(am_kafka_in_t *in) {
+    if (!in)
+        return;
+    if (in->rk) {
+        am_kafka_in_close(in);
+        if (in->queue)
+            rd_kafka_queue_destroy(in->queue);
+        rd_kafka_destroy(in->rk);
+    }
+    for (size_t i = 0; i < in->n_parts; i++) {
+        part_t *p = in->parts[i];
+        while (p->head) {
+            am_kafka_track_t *t = p->head;
+            p->head = t->next;
+            free(t);
+        }
+        free(p->topic);
+        free(p);
+    }
+    free(in->parts);
+    free(in);
+}
+
+rd_kafka_t *am_kafka_in_handle(am_kafka_in_t *in) {
+    return in->rk;
+}
+
+size_t am_kafka_in_poll(am_kafka_in_t *in, rd_kafka_message_t **msgs,
+                        size_t max, int timeout_ms) {
+    ssize_t n = rd_kafka_consume_batch_queue(in->queue, timeout_ms, msgs, max);
+    return n > 0 ? (size_t)n : 0;
+}
+
+am_kafka_track_t *am_kafka_in_track(am_kafka_in_t *in,
+                                    const rd_kafka_message_t *rkm) {
+    part_t *p = part_find(in, rd_kafka_topic_name(rkm->rkt), rkm->partition,
+                          true);
+    am_kafka_track_t *t;
+    rd_kafka_timestamp_type_t tstype;
+
+    if (!p || !(t = calloc(1, sizeof(*t))))
+        return NULL;
+    t->part = p;
+    t->offset = rkm->offset;
+    t->ts_ms = rd_kafka_message_timestamp(rkm, &tstype);
+    if (t->ts_ms < 0)
+        t->ts_ms = 0;
+    t->pending = 1;
+    if (p->tail)
+        p->tail->next = t;
+    else
+        p->head = t;
+    p->tail = t;
+    p->in_flight++;
+    in->in_flight++;
+    return t;
+}
+
+void am_kafka_track_hold(am_kafka_track_t *t) {
+    t->pending++;
+}
+
+void am_kafka_track_release(am_kafka_in_t *in, am_kafka_track_t *t,
+                            bool failed) {
+    if (failed && !t->failed) {
+        t->failed = true;
+        in->failed = true;
+    }
+    if (--t->pending == 0 && t == t->part->head)
+        advance(in, t->part);
+}
+
+int64_t am_kafka_track_timestamp(const am_kafka_track_t *t) {
+    return t->ts_ms;
+}
+
+void am_kafka_in_store(am_kafka_in_t *in) {
+    rd_kafka_topic_partition_list_t *list = NULL;
+
+    for (size_t i = 0; i < in->n_parts; i++) {
+        part_t *p = in->parts[i];
+        if (p->store < 0 || !p->assigned)
+            continue;
+        if (!list)
+            list = rd_kafka_topic_partition_list_new(8);
+        rd_kafka_topic_partition_list_add(list, p->topic, p->partition)
+            ->offset = p->store;
+        p->store = -1;
+    }
+    if (list) {
+        rd_kafka_offsets_store(in->rk, list);
+        rd_kafka_topic_partition_list_destroy(list);
+    }
+}
+
+int am_kafka_in_commit(am_kafka_in_t *in) {
+    rd_kafka_resp_err_t e;
+
+    am_kafka_in_store(in);
+    e = rd_kafka_commit(in->rk, NULL, 0);
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        AM_LOG(AM_LOG_WARNING, "commit: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+bool am_kafka_in_failed(const am_kafka_in_t *in) {
+    return in->failed;
+}
+
+size_t am_kafka_in_in_flight(const am_kafka_in_t *in) {
+    return in->in_flight;
+}
+
+size_t am_kafka_in_assigned(const am_kafka_in_t *in) {
+    return in->assigned;
+}
+
+int64_t am_kafka_in_lag(am_kafka_in_t *in) {
+    rd_kafka_topic_partition_list_t *list;
+    int64_t lag = 0;
+
+    if (rd_kafka_assignment(in->rk, &list) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    rd_kafka_position(in->rk, list);
+    for (int i = 0; i < list->cnt; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(in->rk, list->elems[i].topic,
+                                           list->elems[i].partition, &lo,
+                                           &hi) == 0 &&
+            hi >= 0 && list->elems[i].offset >= 0 &&
+            hi > list->elems[i].offset)
+            lag += hi - list->elems[i].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return lag;
+}

@@ -1,0 +1,131 @@
+#include "kafka_out.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "kafka_conf.h"
+#include "log.h"
+
+struct am_kafka_out_s {
+    rd_kafka_t *rk;
+    am_kafka_in_t *in;
+    am_metrics_t *metrics;
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque) {
+    am_kafka_out_t *out = opaque;
+
+    if (rkm->err)
+        AM_LOG(AM_LOG_ERR, "delivery to %s failed for good: %s",
+               rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+    if (!rkm->_private)
+        return;
+    if (!rkm->err) {
+        int64_t ts = am_kafka_track_timestamp(rkm->_private);
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000 -
+                     ts * 1000;
+        if (ts > 0 && us >= 0)
+            am_metrics_latency(out->metrics, (uint64_t)us);
+    }
+    am_kafka_track_release(out->in, rkm->_private, rkm->err != 0);
+}
+
+/* librdkafka's own errors (brokers down, authentication) are logged; the
+ * fatal ones (idempotence broken) make delivery impossible. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason,
+                     void *opaque) {
+    AM_LOG(err == RD_KAFKA_RESP_ERR__FATAL ? AM_LOG_ERR : AM_LOG_WARNING,
+           "producer: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+am_kafka_out_t *am_kafka_out_new(const am_config_t *cfg, am_kafka_in_t *in,
+                                 am_metrics_t *metrics, char *err,
+                                 size_t err_size) {
+    am_kafka_out_t *out = calloc(1, sizeof(*out));
+    rd_kafka_conf_t *conf;
+
+    if (!out) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    out->in = in;
+    out->metrics = metrics;
+    if (!(conf = am_kafka_conf_new(cfg, AM_KAFKA_PRODUCER, err, err_size))) {
+        free(out);
+        return NULL;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_opaque(conf, out);
+    if (!(out->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size))) {
+        rd_kafka_conf_destroy(conf);
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+void am_kafka_out_destroy(am_kafka_out_t *out) {
+    if (!out)
+        return;
+    /* Undelivered records are purged without their reports being served,
+     * so no report reaches a track entry after this. */
+    rd_kafka_purge(out->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_destroy(out->rk);
+    free(out);
+}
+
+int am_kafka_out_produce(am_kafka_out_t *out, const char *topic,
+                         const void *key, size_t key_len, const void *value,
+                         size_t value_len, rd_kafka_headers_t *hdrs,
+                         am_kafka_track_t *t) {
+    rd_kafka_resp_err_t e;
+    bool warned = false;
+
+    am_kafka_track_hold(t);
+    for (;;) {
+        e = rd_kafka_producev(
+            out->rk, RD_KAFKA_V_TOPIC(topic),
+            RD_KAFKA_V_KEY((void *)key, key_len),
+            RD_KAFKA_V_VALUE((void *)value, value_len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            break;
+        if (!warned) {
+            AM_LOG(AM_LOG_DEBUG, "producer queue full: waiting");
+            warned = true;
+        }
+        rd_kafka_poll(out->rk, 100);
+    }
+    if (e) {
+        AM_LOG(AM_LOG_ERR, "produce to %s: %s", topic, rd_kafka_err2str(e));
+        if (hdrs)
+            rd_kafka_headers_destroy(hdrs);
+        am_kafka_track_release(out->in, t, true);
+        return -1;
+    }
+    return 0;
+}
+
+void am_kafka_out_poll(am_kafka_out_t *out, int timeout_ms) {
+    rd_kafka_poll(out->rk, timeout_ms);
+}
+
+int am_kafka_out_flush(am_kafka_out_t *out, int timeout_ms) {
+    return rd_kafka_flush(out->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR
+               ? 0
+               : -1;
+}
+
+size_t am_kafka_out_queue_len(am_kafka_out_t *out) {
+    return (size_t)rd_kafka_outq_len(out->rk);
+}
+
+rd_kafka_t *am_kafka_out_handle(am_kafka_out_t *out) {
+    return out->rk;
+}

@@ -1,0 +1,63 @@
+/*
+ * kafka_out: the producer of notifications and dead letters.
+ *
+ * Each record carries the track entry of the input message that caused it
+ * (kafka_in.h); its delivery report releases the entry, with an error when
+ * the record could not be delivered for good (librdkafka has retried it
+ * until message.timeout.ms by then).  When librdkafka's queue is full,
+ * producing waits, serving delivery reports, instead of letting memory
+ * grow: consumption stops meanwhile, which is the back-pressure.
+ *
+ * @locality the service's main thread.
+ */
+#ifndef AM_KAFKA_OUT_H
+#define AM_KAFKA_OUT_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "kafka_in.h"
+#include "metrics.h"
+
+typedef struct am_kafka_out_s am_kafka_out_t;
+
+/**
+ * @brief Creates the producer; delivery reports release entries of \p in
+ *        and add the latency of each record to \p metrics (borrowed).
+ * @returns the producer, or NULL with a reason in \p err.
+ */
+am_kafka_out_t *am_kafka_out_new(const am_config_t *cfg, am_kafka_in_t *in,
+                                 am_metrics_t *metrics, char *err,
+                                 size_t err_size);
+
+/** @brief Frees \p out; records not delivered yet are dropped (their
+ *         input offsets were never committed). */
+void am_kafka_out_destroy(am_kafka_out_t *out);
+
+/**
+ * @brief Produces a record (key and value are copied; \p hdrs is taken) for
+ *        track entry \p t, waiting while the queue is full.
+ * @returns 0, or -1 when it could not be queued (the entry is marked
+ *          failed).
+ */
+int am_kafka_out_produce(am_kafka_out_t *out, const char *topic,
+                         const void *key, size_t key_len, const void *value,
+                         size_t value_len, rd_kafka_headers_t *hdrs,
+                         am_kafka_track_t *t);
+
+/** @brief Serves delivery reports for up to \p timeout_ms. */
+void am_kafka_out_poll(am_kafka_out_t *out, int timeout_ms);
+
+/** @brief Waits up to \p timeout_ms for every record to be delivered.
+ *  @returns 0 when none is left, -1 otherwise. */
+int am_kafka_out_flush(am_kafka_out_t *out, int timeout_ms);
+
+/** @returns the records waiting in librdkafka's queue. */
+size_t am_kafka_out_queue_len(am_kafka_out_t *out);
+
+/** @returns the librdkafka handle (borrowed). */
+rd_kafka_t *am_kafka_out_handle(am_kafka_out_t *out);
+
+#endif

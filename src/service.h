@@ -1,0 +1,47 @@
+/*
+ * service: `assetmatch run`, one member of a Kafka consumer group turning
+ * the indicator and scan-result topics into notifications.
+ *
+ *   consume batch --> decode --> match --> encode --> produce notification
+ *        |              | rejected: the message unchanged --> dead letter
+ *        +-- track entry per message; its offset is committed only after
+ *            every record it caused was acknowledged (kafka_in.h)
+ *
+ * One thread consumes, matches and produces: per-partition order holds by
+ * construction, and delivery reports are served on the same thread.
+ */
+#ifndef AM_SERVICE_H
+#define AM_SERVICE_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "classify.h"
+#include "config.h"
+#include "matcher.h"
+#include "metrics.h"
+
+typedef struct am_service_s am_service_t;
+
+/**
+ * @brief Creates the consumer (subscribed) and the producer.  \p m, \p cl
+ *        (may be NULL: no advice) and \p metrics are borrowed.
+ * @returns the service, or NULL with a reason in \p err.
+ */
+am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
+                             const am_classify_t *cl, am_metrics_t *metrics,
+                             char *err, size_t err_size);
+
+/**
+ * @brief Runs until \p *stop is set (SIGTERM, SIGINT) or a record cannot
+ *        be delivered; then finishes the batch in hand, commits what was
+ *        delivered and leaves the group.
+ * @returns 0 after a requested stop, 1 after a delivery failure (nothing
+ *          past it was committed).
+ */
+int am_service_run(am_service_t *svc, volatile sig_atomic_t *stop);
+
+/** @brief Frees \p svc; NULL is a no-op. */
+void am_service_destroy(am_service_t *svc);
+
+#endif
