@@ -9,17 +9,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cmd.h"
-#include "decode_json.h"
+#include "config.h"
+#include "decode.h"
 #include "encode_json.h"
+#include "encode_stix.h"
+#include "fileio.h"
 
 static const char match_usage[] =
     "usage: assetmatch match --inventory FILE [OPTIONS] [EVENTS...]\n"
     "\n"
-    "Matches events against the inventory and writes one JSON notification\n"
-    "per line to standard output: one per event and affected tenant.\n"
-    "EVENTS are files of JSON lines (native indicator or scan events);\n"
-    "without any, or for '-', standard input is read.\n"
+    "Matches events against the inventory and writes one notification per\n"
+    "line to standard output: one per event and affected tenant.  EVENTS\n"
+    "are files (without any, or for '-', standard input) of JSON lines, or\n"
+    "one JSON document (a STIX bundle as published, over many lines), or a\n"
+    "Shadowserver CSV report (its report type taken from the file name).\n"
     "\n"
     "  -i, --inventory FILE     tenant assets, CSV with a header row or JSON\n"
     "                           lines (required)\n"
@@ -27,6 +33,10 @@ static const char match_usage[] =
     "      --skip-bad           skip bad inventory records instead of\n"
     "                           failing (they are counted)\n"
     "      --max-errors N       errors listed per file (default 20)\n"
+    "  -f, --format FORMAT      auto (recognised per message), json, avro,\n"
+    "                           stix, intelmq, shadowserver (default auto)\n"
+    "  -o, --output FORMAT      json or stix (a STIX 2.1 bundle per\n"
+    "                           notification) (default json)\n"
     "  -h, --help               this text\n"
     "\n"
     "A line that is not a valid event is reported on standard error as\n"
@@ -84,40 +94,48 @@ int am_cmd_load_inventory(const am_cmd_inventory_opts_t *opts,
 typedef struct match_run_s {
     const am_matcher_t *m;
     am_match_ctx_t *ctx;
+    const am_classify_t *cl;
+    am_format_t format;
+    am_output_format_t output;
     am_event_t ev;
     am_buf_t out;
     char match_time[32];
     size_t events, rejected, notifications;
+    size_t skipped[AM_SKIP__COUNT];
     unsigned char *tenant_seen; /* tenants notified at least once */
     size_t tenants;
+    bool failed;                /* out of memory: stop */
+    /* Where the message in hand came from, for messages. */
+    const char *name;
+    size_t line;                /* its line; 0 for a whole file */
+    bool csv;                   /* a CSV file: a part's item is its line */
 } match_run_t;
 
-static int match_line(match_run_t *r, const char *name, size_t line,
-                      const char *s, size_t n) {
+static int on_event(am_event_t *ev, void *opaque) {
+    match_run_t *r = opaque;
     const am_match_result_t *res;
-    char err[512];
     int nr;
 
     r->events++;
-    am_event_reset(&r->ev);
-    if (am_decode_json(s, n, &r->ev, err, sizeof(err)) < 0) {
-        fprintf(stderr, "%s:%zu: %s\n", name, line, err);
-        r->rejected++;
-        return 0;
-    }
-    if ((nr = am_matcher_match(r->m, r->ctx, &r->ev, &res)) < 0) {
-        fprintf(stderr, "assetmatch: out of memory\n");
-        return -1;
+    if (r->cl)
+        am_classify_event(r->cl, ev);
+    if ((nr = am_matcher_match(r->m, r->ctx, ev, &res)) < 0) {
+        r->failed = true;
+        return 1;
     }
     for (int i = 0; i < nr; i++) {
         am_notification_t nt = {.inv = am_matcher_inventory(r->m),
-                                .ev = &r->ev,
+                                .ev = ev,
                                 .result = &res[i],
-                                .match_time = r->match_time};
+                                .match_time = r->match_time,
+                                .cl = r->cl};
+        int rc;
         am_buf_reset(&r->out);
-        if (am_encode_json(&r->out, &nt) < 0) {
-            fprintf(stderr, "assetmatch: out of memory\n");
-            return -1;
+        rc = r->output == AM_OUTPUT_STIX ? am_encode_stix(&r->out, &nt)
+                                         : am_encode_json(&r->out, &nt);
+        if (rc < 0) {
+            r->failed = true;
+            return 1;
         }
         am_buf_putc(&r->out, '\n');
         fwrite(r->out.data, 1, r->out.len, stdout);
@@ -130,41 +148,97 @@ static int match_line(match_run_t *r, const char *name, size_t line,
     return 0;
 }
 
-static int match_file(match_run_t *r, const char *path) {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    const char *name = f == stdin ? "<stdin>" : path;
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t len;
-    int rc = 0;
+/* FILE:LINE: reason, or FILE: part N: reason for a part of a document. */
+static void on_reject(long item, const char *reason, void *opaque) {
+    match_run_t *r = opaque;
 
-    if (!f) {
-        perror(path);
+    r->events++;
+    r->rejected++;
+    if (r->csv && item >= 0)
+        fprintf(stderr, "%s:%ld: %s\n", r->name, item, reason);
+    else if (r->line && item >= 0)
+        fprintf(stderr, "%s:%zu: part %ld: %s\n", r->name, r->line, item,
+                reason);
+    else if (r->line)
+        fprintf(stderr, "%s:%zu: %s\n", r->name, r->line, reason);
+    else if (item >= 0)
+        fprintf(stderr, "%s: part %ld: %s\n", r->name, item, reason);
+    else
+        fprintf(stderr, "%s: %s\n", r->name, reason);
+}
+
+static void on_skip(long item, am_skip_t why, void *opaque) {
+    match_run_t *r = opaque;
+
+    r->skipped[why]++;
+}
+
+static void match_message(match_run_t *r, const char *s, size_t n) {
+    am_decode_sink_t sink = {on_event, on_reject, on_skip, r};
+    am_decode_hint_t hint = {r->name, 0};
+
+    am_decode(r->format, s, n, &hint, &r->ev, &sink, NULL);
+}
+
+/* Whether the first non-blank line from \p p is a JSON value by itself
+ * (JSON lines) or only the start of one (a pretty-printed document). */
+static bool first_line_is_json(const char *p, const char *end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    json_t *v = json_loadb(p, nl ? (size_t)(nl - p) : (size_t)(end - p), 0,
+                           NULL);
+
+    json_decref(v);
+    return v != NULL;
+}
+
+static int match_file(match_run_t *r, const char *path) {
+    am_file_t f;
+    char err[512];
+    const char *p, *end;
+
+    if (am_file_open(&f, path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "assetmatch: %s\n", err);
         return -1;
     }
-    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
-        size_t n = (size_t)len;
-        const char *s = line;
-        lineno++;
-        while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
-                     s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
-        while (n && (*s == ' ' || *s == '\t')) {
-            s++;
-            n--;
+    r->name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    r->line = 0;
+    r->csv = false;
+    p = f.data;
+    end = f.data + f.len;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    if (r->format == AM_FORMAT_AVRO ||
+        (p < end && *p != '{' &&
+         (r->format == AM_FORMAT_SHADOWSERVER ||
+          (r->format == AM_FORMAT_AUTO &&
+           am_decode_detect(f.data, f.len) != AM_FORMAT_JSON)))) {
+        /* One message: an Avro record, or a whole CSV report. */
+        r->csv = r->format != AM_FORMAT_AVRO &&
+                 am_decode_detect(f.data, f.len) != AM_FORMAT_AVRO;
+        match_message(r, f.data, f.len);
+    } else if (p < end && *p == '{' && !first_line_is_json(p, end)) {
+        match_message(r, f.data, f.len); /* one JSON document */
+    } else {
+        for (const char *q = f.data; q < end && !r->failed;) {
+            const char *nl = memchr(q, '\n', (size_t)(end - q));
+            const char *e = nl ? nl : end;
+            const char *s = q;
+            r->line++;
+            while (s < e && (*s == ' ' || *s == '\t'))
+                s++;
+            while (e > s && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if (e > s)
+                match_message(r, s, (size_t)(e - s));
+            q = nl ? nl + 1 : end;
         }
-        if (n == 0)
-            continue;
-        rc = match_line(r, name, lineno, s, n);
     }
-    if (ferror(f)) {
-        perror(name);
-        rc = -1;
+    am_file_close(&f);
+    if (r->failed) {
+        fprintf(stderr, "assetmatch: out of memory\n");
+        return -1;
     }
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    return rc;
+    return 0;
 }
 
 int am_cmd_match(int argc, char **argv) {
@@ -173,23 +247,49 @@ int am_cmd_match(int argc, char **argv) {
         {"include-unverified", no_argument, NULL, 'u'},
         {"skip-bad", no_argument, NULL, 'S'},
         {"max-errors", required_argument, NULL, 'E'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     am_cmd_inventory_opts_t io = {NULL, false, false, 20};
     am_inventory_t *inv;
+    am_matcher_t *m;
     match_run_t r;
-    int c, rc = 0;
+    int c, rc = 0, f;
     static char *stdin_only[] = {"-"};
-    char **files;
+    char **files, err[512];
     int nfiles;
 
+    memset(&r, 0, sizeof(r));
+    r.format = AM_FORMAT_AUTO;
+    r.output = AM_OUTPUT_JSON;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:uh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:uf:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i': io.path = optarg; break;
         case 'u': io.include_unverified = true; break;
         case 'S': io.skip_bad = true; break;
         case 'E': io.max_errors = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'f':
+            if ((f = am_format_parse(optarg)) < 0) {
+                fprintf(stderr, "assetmatch match: --format %s: not one of "
+                        "auto, json, avro, stix, intelmq, shadowserver\n",
+                        optarg);
+                return AM_EXIT_USAGE;
+            }
+            r.format = (am_format_t)f;
+            break;
+        case 'o':
+            if (!strcmp(optarg, "json"))
+                r.output = AM_OUTPUT_JSON;
+            else if (!strcmp(optarg, "stix"))
+                r.output = AM_OUTPUT_STIX;
+            else {
+                fprintf(stderr, "assetmatch match: --output %s: not one of "
+                        "json, stix\n", optarg);
+                return AM_EXIT_USAGE;
+            }
+            break;
         case 'h': fputs(match_usage, stdout); return AM_EXIT_OK;
         default: fputs(match_usage, stderr); return AM_EXIT_USAGE;
         }
@@ -202,9 +302,15 @@ int am_cmd_match(int argc, char **argv) {
     files = optind < argc ? argv + optind : stdin_only;
     nfiles = optind < argc ? argc - optind : 1;
 
-    memset(&r, 0, sizeof(r));
-    if (am_cmd_load_inventory(&io, &inv, (am_matcher_t **)&r.m) < 0)
+    if (!(r.cl = am_classify_load(NULL, err, sizeof(err)))) {
+        fprintf(stderr, "assetmatch: %s\n", err);
         return AM_EXIT_USAGE;
+    }
+    if (am_cmd_load_inventory(&io, &inv, &m) < 0) {
+        am_classify_destroy((am_classify_t *)r.cl);
+        return AM_EXIT_USAGE;
+    }
+    r.m = m;
     r.ctx = am_match_ctx_new();
     r.tenant_seen = calloc(am_inventory_tenant_count(inv) + 1, 1);
     am_event_init(&r.ev);
@@ -218,16 +324,19 @@ int am_cmd_match(int argc, char **argv) {
         rc = match_file(&r, files[i]);
     fflush(stdout);
     fprintf(stderr,
-            "match: %zu events, %zu rejected, %zu notifications for %zu "
-            "tenants\n",
-            r.events, r.rejected, r.notifications, r.tenants);
+            "match: %zu events, %zu rejected, %zu skipped (%zu expired), "
+            "%zu notifications for %zu tenants\n",
+            r.events, r.rejected,
+            r.skipped[AM_SKIP_EXPIRED] + r.skipped[AM_SKIP_NOT_MATCHABLE],
+            r.skipped[AM_SKIP_EXPIRED], r.notifications, r.tenants);
 
     am_buf_free(&r.out);
     am_event_free(&r.ev);
     free(r.tenant_seen);
     am_match_ctx_destroy(r.ctx);
-    am_matcher_destroy((am_matcher_t *)r.m);
+    am_matcher_destroy(m);
     am_inventory_destroy(inv);
+    am_classify_destroy((am_classify_t *)r.cl);
     if (rc < 0)
         return AM_EXIT_USAGE;
     return r.rejected ? AM_EXIT_REJECTED : AM_EXIT_OK;

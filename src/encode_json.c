@@ -102,6 +102,48 @@ int am_encode_json(am_buf_t *b, const am_notification_t *nt) {
     am_buf_putc(b, ',');
     am_jsonw_kv_str(b, "tag", ev->tag);
     am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "feed", ev->feed);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "report_type", ev->report_type);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "name", ev->name);
+    am_buf_putc(b, ',');
+    am_jsonw_key(b, "cves");
+    am_buf_putc(b, '[');
+    for (size_t i = 0; i < ev->n_cves; i++) {
+        if (i)
+            am_buf_putc(b, ',');
+        am_jsonw_str(b, ev->cves[i], strlen(ev->cves[i]));
+    }
+    am_buf_append(b, "],", 2);
+    am_jsonw_key(b, "classification");
+    am_buf_putc(b, '{');
+    am_jsonw_kv_str(b, "taxonomy", ev->taxonomy);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "type", ev->type);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "identifier", ev->identifier);
+    am_buf_putc(b, ',');
+    am_jsonw_kv_str(b, "n6_category", ev->n6_category);
+    am_buf_append(b, "},", 2);
+    am_jsonw_key(b, "advice");
+    if (nt->cl) {
+        am_buf_putc(b, '{');
+        am_jsonw_kv_str(b, "en", am_classify_advice(nt->cl, ev->type, "en"));
+        am_buf_putc(b, ',');
+        am_jsonw_kv_str(b, "nl", am_classify_advice(nt->cl, ev->type, "nl"));
+        am_buf_putc(b, '}');
+    } else {
+        am_buf_append(b, "null", 4);
+    }
+    am_buf_putc(b, ',');
+    /* The context is the text of a JSON object, made by the decoder. */
+    am_jsonw_key(b, "context");
+    if (ev->context)
+        am_buf_puts(b, ev->context);
+    else
+        am_buf_append(b, "null", 4);
+    am_buf_putc(b, ',');
     am_jsonw_kv_str(b, "match_time", nt->match_time);
     am_buf_putc(b, ',');
     am_jsonw_key(b, "origin");

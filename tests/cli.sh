@@ -50,7 +50,7 @@ fi
 expect_grep "rejected line names file, line, field" "$tmp/err" \
     "events.jsonl:5: field 'observables[0].value': bad ip '1.2.3': not an IP address"
 expect_grep "invalid JSON reported with its line" "$tmp/err" "events.jsonl:6: invalid JSON"
-expect_grep "summary" "$tmp/err" "match: 7 events, 2 rejected, 7 notifications for 3 tenants"
+expect_grep "summary" "$tmp/err" "match: 7 events, 2 rejected, 0 skipped (0 expired), 7 notifications for 3 tenants"
 
 # The same events from standard input, and the unverified switch.
 grep -v -e '^not json' -e '1\.2\.3' "$data/events.jsonl" |
