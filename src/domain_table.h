@@ -9,6 +9,12 @@
  *     (exact)           (parents, longest first ------------>)
  *
  * Built in bulk, then read-only: safe from any number of threads.
+ *
+ * Layout (details in domain_table.c): a power-of-two array of 16-byte slots
+ * (64-bit hash, entry's place in the arena, length), at most half of them
+ * used, and one arena holding each entry's value and name.  About 51 MB for
+ * 1M registrable names; a look-up reads one slot per suffix (all fetched at
+ * once) and the arena once per hit, to compare the name itself.
  */
 #ifndef AM_DOMAIN_TABLE_H
 #define AM_DOMAIN_TABLE_H
@@ -65,7 +71,10 @@ bool am_domain_table_find(const am_domain_table_t *dt, const char *name,
 /**
  * @brief The canonical \p name itself and each of its parent domains that is
  *        in the table, longest first, into \p hits (room for
- *        AM_DOMAIN_TABLE_MAX_HITS).
+ *        AM_DOMAIN_TABLE_MAX_HITS).  Only whole labels match: a table entry
+ *        "example.com" is a parent of "www.example.com", not of
+ *        "notexample.com".  An empty name or one longer than AM_DOMAIN_MAX
+ *        has no hits.
  * @returns the number of hits.
  */
 size_t am_domain_table_suffixes(const am_domain_table_t *dt, const char *name,
