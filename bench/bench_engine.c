@@ -1170,7 +1170,7 @@ typedef struct engine_s {
 static void build_engine(engine_t *e, const char *path) {
     am_inventory_load_opts_t lo = {false, 20, false, stderr};
     am_inventory_load_stats_t st;
-    am_matcher_opts_t mo = {false};
+    am_matcher_opts_t mo = {.include_unverified = false};
     char err[512];
     size_t rss0, rss1;
     double t0, t1, t2;

@@ -49,7 +49,7 @@ int am_cmd_load_inventory(const am_cmd_inventory_opts_t *opts,
     am_inventory_load_opts_t lo = {opts->skip_bad, opts->max_errors,
                                    isatty(STDERR_FILENO) == 1, stderr};
     am_inventory_load_stats_t st;
-    am_matcher_opts_t mo = {opts->include_unverified};
+    am_matcher_opts_t mo = {.include_unverified = opts->include_unverified};
     am_inventory_t *inv = am_inventory_new();
     am_matcher_t *m;
     char err[512];

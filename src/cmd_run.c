@@ -129,7 +129,7 @@ int am_cmd_run(int argc, char **argv) {
         if (am_cmd_load_inventory(&io, &inv, &m) < 0)
             goto out;
     } else {
-        am_matcher_opts_t mo = {cfg.include_unverified};
+        am_matcher_opts_t mo = {.include_unverified = cfg.include_unverified};
         AM_LOG(AM_LOG_WARNING, "no inventory.file: nothing will match");
         if (!(inv = am_inventory_new()) ||
             !(m = am_matcher_build(inv, &mo, err, sizeof(err)))) {

@@ -47,7 +47,9 @@ struct am_inventory_s {
     size_t n_assets, cap_assets;
     index_t asset_idx;
     size_t by_kind[AM_ASSET_ASN + 1];
+    size_t live;          /* assets not deleted */
     uint32_t last_tenant; /* records of a tenant usually come together */
+    bool readonly;        /* a snapshot: no index, no changes */
 };
 
 const char *am_asset_kind_name(am_asset_kind_t kind) {
@@ -156,23 +158,40 @@ static bool str_eq(const am_inventory_t *inv, uint32_t off, const char *s,
     return strncmp(inv->str + off, s, n) == 0 && inv->str[off + n] == '\0';
 }
 
-/* @returns the tenant index of (s, n), adding it when new; -1 on OOM. */
-static int64_t tenant_intern(am_inventory_t *inv, const char *s, size_t n) {
+/* @returns the tenant index of (s, n), or -1 with its free slot in
+ * \p free_slot (when not NULL; the index must have room). */
+static int64_t tenant_find(am_inventory_t *inv, const char *s, size_t n,
+                           uint64_t **free_slot) {
     index_t *ix = &inv->tenant_idx;
-    uint64_t h;
+    uint64_t h = tenant_hash(s, n);
     size_t j;
 
     if (inv->n_tenants && str_eq(inv, inv->tenants[inv->last_tenant], s, n))
         return inv->last_tenant;
-    if ((ix->used + 1) * 2 > ix->mask + 1 && index_grow(ix, 0) < 0)
+    if (!ix->mask)
         return -1;
-    h = tenant_hash(s, n);
     for (j = h & ix->mask; ix->slots[j]; j = (j + 1) & ix->mask) {
         uint32_t e = SLOT_ENTRY(ix->slots[j]) - 1;
         if (SLOT_HASH(ix->slots[j]) == (uint32_t)h &&
             str_eq(inv, inv->tenants[e], s, n))
             return inv->last_tenant = e;
     }
+    if (free_slot)
+        *free_slot = &ix->slots[j];
+    return -1;
+}
+
+/* @returns the tenant index of (s, n), adding it when new; -1 on OOM. */
+static int64_t tenant_intern(am_inventory_t *inv, const char *s, size_t n) {
+    index_t *ix = &inv->tenant_idx;
+    uint64_t h, *slot = NULL;
+    int64_t found;
+
+    if ((ix->used + 1) * 2 > ix->mask + 1 && index_grow(ix, 0) < 0)
+        return -1;
+    if ((found = tenant_find(inv, s, n, &slot)) >= 0)
+        return found;
+    h = tenant_hash(s, n);
     if (grow((void **)&inv->tenants, &inv->cap_tenants, inv->n_tenants + 1,
              sizeof(*inv->tenants)) < 0)
         return -1;
@@ -180,7 +199,7 @@ static int64_t tenant_intern(am_inventory_t *inv, const char *s, size_t n) {
     if (!off)
         return -1;
     inv->tenants[inv->n_tenants] = off;
-    ix->slots[j] = SLOT(h, ++inv->n_tenants);
+    *slot = SLOT(h, ++inv->n_tenants);
     ix->used++;
     return inv->last_tenant = (uint32_t)inv->n_tenants - 1;
 }
@@ -331,8 +350,11 @@ static int parse_value(am_asset_t *a, const char *v, size_t n, char *canon,
     return -1;
 }
 
-int am_inventory_add(am_inventory_t *inv, const am_asset_input_t *in,
-                     char *err, size_t err_size) {
+/* Validates \p in and adds it; with \p replace an existing (tenant,
+ * asset_id) is updated in place, otherwise it is an error. */
+static int put(am_inventory_t *inv, const am_asset_input_t *in, bool replace,
+               am_inventory_change_t *change, uint32_t *asset, char *err,
+               size_t err_size) {
     am_asset_t a;
     const char *tid = in->tenant_id, *aid = in->asset_id, *kind = in->kind;
     const char *val = in->value, *inc = in->include_subdomains;
@@ -346,6 +368,10 @@ int am_inventory_add(am_inventory_t *inv, const am_asset_input_t *in,
     int64_t t;
 
     memset(&a, 0, sizeof(a));
+    if (inv->readonly) {
+        snprintf(err, err_size, "a read-only snapshot of the inventory");
+        return -1;
+    }
     trim(&tid, &tid_n);
     trim(&aid, &aid_n);
     trim(&kind, &kind_n);
@@ -394,6 +420,33 @@ int am_inventory_add(am_inventory_t *inv, const am_asset_input_t *in,
         goto oom;
     a.tenant = (uint32_t)t;
     slot = asset_slot(inv, a.tenant, aid, aid_n, &hash);
+    if (*slot && replace) {
+        uint32_t i = SLOT_ENTRY(*slot) - 1;
+        am_asset_t *old = &inv->assets[i];
+        bool same = old->kind == a.kind &&
+                    old->include_subdomains == a.include_subdomains &&
+                    old->verified == a.verified &&
+                    old->value_len == canon_len &&
+                    memcmp(inv->str + old->value, canon, canon_len) == 0;
+        if (!same) {
+            /* The old value's bytes stay behind in the arena until the
+             * next snapshot compacts it. */
+            uint32_t off = str_add(inv, canon, canon_len);
+            if (!off)
+                goto oom;
+            inv->by_kind[old->kind]--;
+            a.asset_id = old->asset_id;
+            a.value = off;
+            a.value_len = (uint8_t)canon_len;
+            *old = a;
+            inv->by_kind[a.kind]++;
+        }
+        if (change)
+            *change = same ? AM_INVENTORY_UNCHANGED : AM_INVENTORY_UPDATED;
+        if (asset)
+            *asset = i;
+        return 0;
+    }
     if (*slot) {
         snprintf(err, err_size,
                  "field 'asset_id': duplicate asset_id '%.*s' for tenant "
@@ -409,13 +462,106 @@ int am_inventory_add(am_inventory_t *inv, const am_asset_input_t *in,
         goto oom;
     a.value_len = (uint8_t)canon_len;
     inv->assets[inv->n_assets] = a;
+    if (asset)
+        *asset = (uint32_t)inv->n_assets;
     *slot = SLOT(hash, ++inv->n_assets);
     inv->asset_idx.used++;
     inv->by_kind[a.kind]++;
+    inv->live++;
+    if (change)
+        *change = AM_INVENTORY_ADDED;
     return 0;
 oom:
     snprintf(err, err_size, "out of memory");
     return -1;
+}
+
+int am_inventory_add(am_inventory_t *inv, const am_asset_input_t *in,
+                     char *err, size_t err_size) {
+    return put(inv, in, false, NULL, NULL, err, err_size);
+}
+
+int am_inventory_upsert(am_inventory_t *inv, const am_asset_input_t *in,
+                        am_inventory_change_t *change, uint32_t *asset,
+                        char *err, size_t err_size) {
+    return put(inv, in, true, change, asset, err, err_size);
+}
+
+int am_inventory_remove(am_inventory_t *inv, const char *tenant_id,
+                        size_t tenant_id_len, const char *asset_id,
+                        size_t asset_id_len) {
+    index_t *ix = &inv->asset_idx;
+    uint64_t *slot, hash;
+    int64_t t;
+    size_t j, k;
+
+    if (inv->readonly || !ix->mask)
+        return 1;
+    trim(&tenant_id, &tenant_id_len);
+    trim(&asset_id, &asset_id_len);
+    /* Interning an unknown tenant here would add it; look it up only. */
+    if ((t = tenant_find(inv, tenant_id, tenant_id_len, NULL)) < 0)
+        return 1;
+    slot = asset_slot(inv, (uint32_t)t, asset_id, asset_id_len, &hash);
+    if (!*slot)
+        return 1;
+    am_asset_t *a = &inv->assets[SLOT_ENTRY(*slot) - 1];
+    a->deleted = true;
+    inv->by_kind[a->kind]--;
+    inv->live--;
+    /* Linear probing: close the gap by moving back every later entry of
+     * the run whose home lies at or before the hole. */
+    j = (size_t)(slot - ix->slots);
+    ix->slots[j] = 0;
+    for (k = (j + 1) & ix->mask; ix->slots[k]; k = (k + 1) & ix->mask) {
+        size_t home = SLOT_HASH(ix->slots[k]) & ix->mask;
+        if (((k - home) & ix->mask) >= ((k - j) & ix->mask)) {
+            ix->slots[j] = ix->slots[k];
+            ix->slots[k] = 0;
+            j = k;
+        }
+    }
+    ix->used--;
+    return 0;
+}
+
+am_inventory_t *am_inventory_snapshot(const am_inventory_t *inv) {
+    am_inventory_t *s = calloc(1, sizeof(*s));
+    size_t n = 0;
+
+    if (!s)
+        return NULL;
+    s->readonly = true;
+    s->tenants = malloc((inv->n_tenants ? inv->n_tenants : 1) *
+                        sizeof(*s->tenants));
+    s->assets = malloc((inv->live ? inv->live : 1) * sizeof(*s->assets));
+    if (!s->tenants || !s->assets || (!str_add(s, "", 0) && s->str_len == 0))
+        goto oom;
+    s->cap_tenants = inv->n_tenants;
+    s->cap_assets = inv->live;
+    for (size_t t = 0; t < inv->n_tenants; t++) {
+        const char *id = inv->str + inv->tenants[t];
+        if (!(s->tenants[t] = str_add(s, id, strlen(id))))
+            goto oom;
+    }
+    s->n_tenants = inv->n_tenants;
+    for (size_t i = 0; i < inv->n_assets; i++) {
+        am_asset_t a = inv->assets[i];
+        const char *aid = inv->str + a.asset_id;
+        if (a.deleted)
+            continue;
+        if (!(a.asset_id = str_add(s, aid, strlen(aid))) ||
+            !(a.value = str_add(s, inv->str + inv->assets[i].value,
+                                a.value_len)))
+            goto oom;
+        s->assets[n++] = a;
+    }
+    s->n_assets = s->live = n;
+    memcpy(s->by_kind, inv->by_kind, sizeof(s->by_kind));
+    return s;
+oom:
+    am_inventory_destroy(s);
+    return NULL;
 }
 
 /* The loader's state for one file. */
@@ -650,6 +796,10 @@ int am_inventory_load_file(am_inventory_t *inv, const char *path,
 }
 
 size_t am_inventory_count(const am_inventory_t *inv) {
+    return inv->live;
+}
+
+size_t am_inventory_slots(const am_inventory_t *inv) {
     return inv->n_assets;
 }
 

@@ -41,6 +41,7 @@ typedef struct am_asset_s {
     bool include_subdomains;
     bool verified;
     uint8_t value_len; /* bytes of the canonical value (all are < 256) */
+    bool deleted;      /* removed; its index stays unused */
     union {
         am_prefix_t prefix; /* AM_ASSET_IP */
         uint32_t asn;       /* AM_ASSET_ASN */
@@ -98,6 +99,42 @@ typedef struct am_asset_input_s {
 int am_inventory_add(am_inventory_t *inv, const am_asset_input_t *in,
                      char *err, size_t err_size);
 
+/* What am_inventory_upsert() did. */
+typedef enum am_inventory_change_e {
+    AM_INVENTORY_ADDED,
+    AM_INVENTORY_UPDATED,   /* kind, value or a flag changed */
+    AM_INVENTORY_UNCHANGED, /* the same record again */
+} am_inventory_change_t;
+
+/**
+ * @brief Adds the record, or replaces the one with the same (tenant_id,
+ *        asset_id): what the assets topic does.  \p change and \p asset
+ *        (either may be NULL) receive what happened and the asset's index.
+ * @returns 0, or -1 with a reason naming the field in \p err (the
+ *          inventory is then unchanged).
+ */
+int am_inventory_upsert(am_inventory_t *inv, const am_asset_input_t *in,
+                        am_inventory_change_t *change, uint32_t *asset,
+                        char *err, size_t err_size);
+
+/**
+ * @brief Removes the asset (tenant_id, asset_id) (a tombstone on the assets
+ *        topic).  Its index is not reused.
+ * @returns 0 when it was removed, 1 when there was no such asset.
+ */
+int am_inventory_remove(am_inventory_t *inv, const char *tenant_id,
+                        size_t tenant_id_len, const char *asset_id,
+                        size_t asset_id_len);
+
+/**
+ * @brief A compact, read-only copy of the live assets of \p inv (indexes
+ *        renumbered, removed assets and replaced strings left behind), for a
+ *        matcher to own while \p inv goes on changing.
+ * @returns the copy (free with am_inventory_destroy()), or NULL when out
+ *          of memory.
+ */
+am_inventory_t *am_inventory_snapshot(const am_inventory_t *inv);
+
 /**
  * @brief Loads a CSV (header row naming the columns) or JSON-lines file.
  *        The format is taken from the first non-blank byte: '{' is JSON
@@ -112,8 +149,12 @@ int am_inventory_load_file(am_inventory_t *inv, const char *path,
                            am_inventory_load_stats_t *stats, char *err,
                            size_t err_size);
 
-/** @returns the number of assets. */
+/** @returns the number of assets (removed ones not counted). */
 size_t am_inventory_count(const am_inventory_t *inv);
+
+/** @returns one past the highest asset index: iterate 0..slots and skip
+ *           the assets marked deleted. */
+size_t am_inventory_slots(const am_inventory_t *inv);
 
 /** @returns the number of assets of \p kind. */
 size_t am_inventory_count_kind(const am_inventory_t *inv,

@@ -23,6 +23,7 @@ typedef struct groups_s {
 
 struct am_matcher_s {
     const am_inventory_t *inv;
+    bool own_inventory;
     uint64_t serial; /* unique per build, never reused */
     am_lpm_t *lpm[2]; /* [0] IPv4, [1] IPv6 */
     groups_t ip[2];
@@ -281,7 +282,7 @@ am_matcher_t *am_matcher_build(const am_inventory_t *inv,
                                const am_matcher_opts_t *opts, char *err,
                                size_t err_size) {
     enum { V4, V6, DOM, KW, ASN, NSETS };
-    size_t total = am_inventory_count(inv), n[NSETS] = {0};
+    size_t total = am_inventory_slots(inv), n[NSETS] = {0};
     keyed_t *idx[NSETS] = {NULL};
     am_matcher_t *m = calloc(1, sizeof(*m));
     int rc = -1;
@@ -300,7 +301,7 @@ am_matcher_t *am_matcher_build(const am_inventory_t *inv,
         const am_prefix_t *p = &a->u.prefix;
         uint64_t key;
         int s;
-        if (!a->verified && !opts->include_unverified)
+        if (a->deleted || (!a->verified && !opts->include_unverified))
             continue;
         switch (a->kind) {
         case AM_ASSET_IP:
@@ -366,6 +367,8 @@ void am_matcher_destroy(am_matcher_t *m) {
     groups_free(&m->kw);
     am_asn_table_destroy(m->asns);
     groups_free(&m->asn);
+    if (m->own_inventory)
+        am_inventory_destroy((am_inventory_t *)m->inv);
     free(m);
 }
 

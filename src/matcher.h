@@ -56,6 +56,9 @@ typedef enum am_match_kind_e {
 
 typedef struct am_matcher_opts_s {
     bool include_unverified; /* let unverified assets match too */
+    bool own_inventory;      /* the matcher frees the inventory with itself
+                              * (a snapshot made for it, see
+                              * am_inventory_snapshot()) */
 } am_matcher_opts_t;
 
 /* One matched asset. */
@@ -74,7 +77,8 @@ typedef struct am_match_result_s {
 } am_match_result_t;
 
 /**
- * @brief Compiles \p inv (borrowed; must outlive the matcher).
+ * @brief Compiles \p inv (borrowed and must outlive the matcher, or owned
+ *        with opts->own_inventory, even when the build fails).
  * @returns a new matcher (free with am_matcher_destroy()), or NULL with a
  *          reason in \p err.
  */

@@ -856,3 +856,112 @@ Test(inventory, load_100k_records) {
     unlink(path);
     free(path);
 }
+
+/* ---- live changes: upsert, remove, snapshot ------------------------------ */
+
+static int upsert(const char *tenant, const char *id, const char *kind,
+                  const char *value, const char *ver,
+                  am_inventory_change_t *change, uint32_t *idx) {
+    am_asset_input_t in = {tenant, strlen(tenant), id,    strlen(id),
+                           kind,   strlen(kind),   value, strlen(value),
+                           NULL,   0,              ver,   strlen(ver)};
+    err[0] = '\0';
+    return am_inventory_upsert(inv, &in, change, idx, err, sizeof(err));
+}
+
+Test(inventory, upsert_adds_replaces_and_reports_what_changed) {
+    am_inventory_change_t ch;
+    uint32_t i, j;
+
+    cr_assert_eq(upsert("t1", "a", "ip", "192.0.2.0/24", "true", &ch, &i), 0);
+    cr_assert_eq(ch, AM_INVENTORY_ADDED);
+    cr_assert_eq(upsert("t1", "a", "ip", "192.0.2.0/24", "true", &ch, &j), 0);
+    cr_assert_eq(ch, AM_INVENTORY_UNCHANGED);
+    cr_assert_eq(j, i);
+    cr_assert_eq(upsert("t1", "a", "domain", "Example.ORG", "true", &ch, &j),
+                 0);
+    cr_assert_eq(ch, AM_INVENTORY_UPDATED);
+    cr_assert_eq(j, i);
+    expect_asset(i, "t1", "a", AM_ASSET_DOMAIN, "example.org", true, true);
+    cr_assert_eq(upsert("t1", "a", "domain", "example.org", "false", &ch, &j),
+                 0);
+    cr_assert_eq(ch, AM_INVENTORY_UPDATED);
+    cr_assert_eq(am_inventory_asset(inv, i)->verified, false);
+    cr_assert_eq(am_inventory_count(inv), 1);
+    cr_assert_eq(am_inventory_count_kind(inv, AM_ASSET_IP), 0);
+    cr_assert_eq(am_inventory_count_kind(inv, AM_ASSET_DOMAIN), 1);
+    /* A bad record changes nothing. */
+    cr_assert_eq(upsert("t1", "a", "ip", "192.0.2.1/24", "true", &ch, &j), -1);
+    cr_assert(strstr(err, "host bits set"), "%s", err);
+    expect_asset(i, "t1", "a", AM_ASSET_DOMAIN, "example.org", true, false);
+}
+
+Test(inventory, remove_then_add_again) {
+    ADD_OK("t1", "a", "ip", "192.0.2.1");
+    ADD_OK("t1", "b", "ip", "192.0.2.2");
+    ADD_OK("t2", "a", "ip", "192.0.2.3");
+    cr_assert_eq(am_inventory_remove(inv, "t1", 2, "a", 1), 0);
+    cr_assert_eq(am_inventory_remove(inv, "t1", 2, "a", 1), 1);
+    cr_assert_eq(am_inventory_remove(inv, "t9", 2, "a", 1), 1);
+    cr_assert_eq(am_inventory_count(inv), 2);
+    cr_assert_eq(am_inventory_slots(inv), 3);
+    cr_assert(am_inventory_asset(inv, 0)->deleted);
+    /* The other entries of the index are still found after the removal
+     * moved them, and the removed id can be added again. */
+    cr_assert_eq(add("t1", "b", "ip", "192.0.2.9", NULL, NULL), -1);
+    cr_assert_eq(add("t2", "a", "ip", "192.0.2.9", NULL, NULL), -1);
+    ADD_OK("t1", "a", "ip", "192.0.2.4");
+    cr_assert_eq(am_inventory_count(inv), 3);
+}
+
+/* Many removals in a crowded index: what is left is found, what is gone is
+ * not (backward-shift deletion must keep every probe run intact). */
+Test(inventory, removals_keep_the_index_consistent) {
+    char id[16];
+
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof(id), "a%d", i);
+        ADD_OK("t", id, "asn", "64500");
+    }
+    for (int i = 0; i < 5000; i += 3) {
+        snprintf(id, sizeof(id), "a%d", i);
+        cr_assert_eq(am_inventory_remove(inv, "t", 1, id, strlen(id)), 0);
+    }
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof(id), "a%d", i);
+        cr_assert_eq(add("t", id, "asn", "64500", NULL, NULL),
+                     i % 3 == 0 ? 0 : -1, "%s: %s", id, err);
+    }
+    cr_assert_eq(am_inventory_count(inv), 5000);
+}
+
+Test(inventory, snapshot_is_compact_and_independent) {
+    am_inventory_t *snap;
+
+    ADD_OK("t1", "a", "ip", "192.0.2.1");
+    ADD_OK("t1", "b", "domain", "example.com");
+    ADD_OK("t2", "c", "keyword", "acme");
+    cr_assert_eq(am_inventory_remove(inv, "t1", 2, "a", 1), 0);
+    cr_assert_eq(upsert("t2", "c", "keyword", "brand", "true", NULL, NULL), 0);
+    snap = am_inventory_snapshot(inv);
+    cr_assert_not_null(snap);
+    cr_assert_eq(am_inventory_count(snap), 2);
+    cr_assert_eq(am_inventory_slots(snap), 2);
+    cr_assert_str_eq(am_inventory_str(snap, am_inventory_asset(snap, 0)->value),
+                     "example.com");
+    cr_assert_str_eq(am_inventory_str(snap, am_inventory_asset(snap, 1)->value),
+                     "brand");
+    cr_assert_str_eq(am_inventory_tenant(snap, am_inventory_asset(snap, 1)->tenant),
+                     "t2");
+    /* The live inventory changes; the snapshot does not, and refuses
+     * changes itself. */
+    ADD_OK("t1", "d", "asn", "AS1");
+    cr_assert_eq(am_inventory_count(snap), 2);
+    cr_assert_eq(am_inventory_add(snap,
+                                  &(am_asset_input_t){"t", 1, "x", 1, "asn",
+                                                      3, "1", 1, NULL, 0,
+                                                      NULL, 0},
+                                  err, sizeof(err)),
+                 -1);
+    am_inventory_destroy(snap);
+}

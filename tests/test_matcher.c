@@ -33,7 +33,8 @@ static am_buf_t out;
 
 static void setup(void) {
     char err[256] = "";
-    am_matcher_opts_t def = {false}, all = {true};
+    am_matcher_opts_t def = {.include_unverified = false},
+                      all = {.include_unverified = true};
 
     inv = inv_from_rows(rows, sizeof(rows) / sizeof(rows[0]));
     m = am_matcher_build(inv, &def, err, sizeof(err));
@@ -214,7 +215,7 @@ Test(matcher, no_match_gives_no_result) {
 
 Test(matcher, empty_inventory_matches_nothing) {
     char err[128];
-    am_matcher_opts_t def = {false};
+    am_matcher_opts_t def = {.include_unverified = false};
     am_inventory_t *empty = am_inventory_new();
     am_matcher_t *me = am_matcher_build(empty, &def, err, sizeof(err));
     cr_assert_not_null(me, "%s", err);
@@ -233,7 +234,7 @@ Test(matcher, context_follows_a_new_matcher) {
         "k,k1,keyword,login-portal", "k,k2,keyword,secure-update",
         "k,k3,keyword,wallet-recovery", "k,k4,keyword,acme"};
     char err[128];
-    am_matcher_opts_t def = {false};
+    am_matcher_opts_t def = {.include_unverified = false};
     am_inventory_t *inv2 = inv_from_rows(more, 4);
     am_matcher_t *m2 = am_matcher_build(inv2, &def, err, sizeof(err));
 

@@ -345,7 +345,7 @@ Test(property, matcher_agrees_with_brute_force, .timeout = 600) {
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
         char err[256] = "";
         bool unv = seed % 3 == 0;
-        am_matcher_opts_t opts = {unv};
+        am_matcher_opts_t opts = {.include_unverified = unv};
 
         rng = seed * 0x1234567;
         am_inventory_t *inv = rand_inventory();

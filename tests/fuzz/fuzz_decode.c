@@ -26,7 +26,7 @@ static void setup(void) {
         {"t2", "b3", "asn", "64500"},
     };
     char err[256];
-    am_matcher_opts_t opts = {true};
+    am_matcher_opts_t opts = {.include_unverified = true};
 
     inv = am_inventory_new();
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
