@@ -6,11 +6,12 @@ JOBS  ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-bench build asan test bench clean help
+.PHONY: all deps deps-bench build asan test bench demo clean help
 
 all: build
 
 help:
+	@echo "make demo     install missing packages, build, run the demo"
 	@echo "make          install missing packages, build build/assetmatch"
 	@echo "make test     build, then run every test (also under ASan+UBSan)"
 	@echo "make bench    build, then run the benchmarks (bench/README.md)"
@@ -38,6 +39,14 @@ test: build asan
 
 bench: deps-bench build
 	@bench/run.sh $(BUILD)
+
+# The dev broker, the sample data of data/demo/ and the service, in one
+# process (src/cmd_demo.c).  Only the executable is built, so that a fresh
+# machine gets to the demo without compiling the tests and benchmarks.
+demo: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target assetmatch
+	@$(BUILD)/assetmatch demo
 
 clean:
 	rm -rf $(BUILD)

@@ -11,6 +11,9 @@
 
 #define AM_VERSION "0.1.0"
 
+/* cmd_demo.c */
+int am_cmd_demo(int argc, char **argv);
+
 static const char usage[] =
     "usage: assetmatch COMMAND [OPTIONS]\n"
     "\n"
@@ -23,6 +26,8 @@ static const char usage[] =
     "             notifications on standard output\n"
     "  lookup     which tenants' assets match an address, range, domain,\n"
     "             URL, e-mail address or AS number\n"
+    "  demo       the dev broker, sample feeds and the service in one\n"
+    "             process, printing the notifications (make demo)\n"
     "\n"
     "  assetmatch COMMAND --help   options of a command\n"
     "  assetmatch --version        the version\n";
@@ -34,7 +39,8 @@ int main(int argc, char **argv) {
     } cmds[] = {{"run", am_cmd_run},
                 {"match", am_cmd_match},
                 {"lookup", am_cmd_lookup},
-                {"devbroker", am_cmd_devbroker}};
+                {"devbroker", am_cmd_devbroker},
+                {"demo", am_cmd_demo}};
 
     if (argc < 2) {
         fputs(usage, stderr);
