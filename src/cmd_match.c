@@ -14,6 +14,8 @@
 #include "cmd.h"
 #include "config.h"
 #include "decode.h"
+#include "avro_schema.h"
+#include "encode_avro.h"
 #include "encode_json.h"
 #include "encode_stix.h"
 #include "fileio.h"
@@ -35,8 +37,10 @@ static const char match_usage[] =
     "      --max-errors N       errors listed per file (default 20)\n"
     "  -f, --format FORMAT      auto (recognised per message), json, avro,\n"
     "                           stix, intelmq, shadowserver (default auto)\n"
-    "  -o, --output FORMAT      json or stix (a STIX 2.1 bundle per\n"
-    "                           notification) (default json)\n"
+    "  -o, --output FORMAT      json (a line each), stix (a STIX 2.1\n"
+    "                           bundle a line), or avro (an Avro container\n"
+    "                           file of schemas/notification.avsc records)\n"
+    "                           (default json)\n"
     "  -h, --help               this text\n"
     "\n"
     "A line that is not a valid event is reported on standard error as\n"
@@ -105,6 +109,7 @@ typedef struct match_run_s {
     unsigned char *tenant_seen; /* tenants notified at least once */
     size_t tenants;
     bool failed;                /* out of memory: stop */
+    avro_file_writer_t ocf;     /* --output avro: an Avro container file */
     /* Where the message in hand came from, for messages. */
     const char *name;
     size_t line;                /* its line; 0 for a whole file */
@@ -129,16 +134,28 @@ static int on_event(am_event_t *ev, void *opaque) {
                                 .result = &res[i],
                                 .match_time = r->match_time,
                                 .cl = r->cl};
+        char err[256];
         int rc;
         am_buf_reset(&r->out);
-        rc = r->output == AM_OUTPUT_STIX ? am_encode_stix(&r->out, &nt)
-                                         : am_encode_json(&r->out, &nt);
-        if (rc < 0) {
-            r->failed = true;
-            return 1;
+        if (r->output == AM_OUTPUT_AVRO) {
+            if (am_encode_avro(&r->out, &nt, -1, err, sizeof(err)) < 0 ||
+                avro_file_writer_append_encoded(r->ocf, r->out.data,
+                                                (int64_t)r->out.len) != 0) {
+                fprintf(stderr, "assetmatch: avro output: %s\n",
+                        r->out.oom ? "out of memory" : err);
+                r->failed = true;
+                return 1;
+            }
+        } else {
+            rc = r->output == AM_OUTPUT_STIX ? am_encode_stix(&r->out, &nt)
+                                             : am_encode_json(&r->out, &nt);
+            if (rc < 0) {
+                r->failed = true;
+                return 1;
+            }
+            am_buf_putc(&r->out, '\n');
+            fwrite(r->out.data, 1, r->out.len, stdout);
         }
-        am_buf_putc(&r->out, '\n');
-        fwrite(r->out.data, 1, r->out.len, stdout);
         r->notifications++;
         if (!r->tenant_seen[res[i].tenant]) {
             r->tenant_seen[res[i].tenant] = 1;
@@ -176,8 +193,21 @@ static void on_skip(long item, am_skip_t why, void *opaque) {
 static void match_message(match_run_t *r, const char *s, size_t n) {
     am_decode_sink_t sink = {on_event, on_reject, on_skip, r};
     am_decode_hint_t hint = {r->name, 0};
+    size_t rejected = r->rejected, skipped = r->skipped[AM_SKIP_NOT_MATCHABLE],
+           expired = r->skipped[AM_SKIP_EXPIRED];
 
-    am_decode(r->format, s, n, &hint, &r->ev, &sink, NULL);
+    /* A valid message with nothing in it to match on (a bundle of malware
+     * objects) is reported, as the service dead-letters it; expired
+     * indicators are only counted. */
+    if (am_decode(r->format, s, n, &hint, &r->ev, &sink, NULL) == 0 &&
+        r->rejected == rejected && r->skipped[AM_SKIP_EXPIRED] == expired) {
+        char why[128];
+        snprintf(why, sizeof(why),
+                 "no observable: nothing in the message to match on (%zu "
+                 "parts skipped)",
+                 r->skipped[AM_SKIP_NOT_MATCHABLE] - skipped);
+        on_reject(-1, why, r);
+    }
 }
 
 /* Whether the first non-blank line from \p p is a JSON value by itself
@@ -284,9 +314,11 @@ int am_cmd_match(int argc, char **argv) {
                 r.output = AM_OUTPUT_JSON;
             else if (!strcmp(optarg, "stix"))
                 r.output = AM_OUTPUT_STIX;
+            else if (!strcmp(optarg, "avro"))
+                r.output = AM_OUTPUT_AVRO;
             else {
                 fprintf(stderr, "assetmatch match: --output %s: not one of "
-                        "json, stix\n", optarg);
+                        "json, avro, stix\n", optarg);
                 return AM_EXIT_USAGE;
             }
             break;
@@ -320,8 +352,20 @@ int am_cmd_match(int argc, char **argv) {
         fprintf(stderr, "assetmatch: out of memory\n");
         rc = -1;
     }
+    if (rc == 0 && r.output == AM_OUTPUT_AVRO) {
+        avro_schema_t schema =
+            am_avro_schema_get(AM_AVRO_SCHEMA_NOTIFICATION, err, sizeof(err));
+        if (!schema || avro_file_writer_create_fp(stdout, "<stdout>", 0,
+                                                  schema, &r.ocf) != 0) {
+            fprintf(stderr, "assetmatch: avro output: %s\n",
+                    schema ? avro_strerror() : err);
+            rc = -1;
+        }
+    }
     for (int i = 0; rc == 0 && i < nfiles; i++)
         rc = match_file(&r, files[i]);
+    if (r.ocf)
+        avro_file_writer_close(r.ocf);
     fflush(stdout);
     fprintf(stderr,
             "match: %zu events, %zu rejected, %zu skipped (%zu expired), "

@@ -13,13 +13,17 @@
  *   valid_until before hint->now                     skip EXPIRED
  *   pattern that does not parse                      reject, with the column
  *   pattern value that is no address or name         reject
- *   pattern with nothing we match on                 reject
+ *   pattern with nothing we match on                 reject alone,
+ *                                                    skip NOT_MATCHABLE
+ *                                                    in a Bundle
  *   otherwise                                        one event
  *
  * A revoked Indicator is counted with the expired ones: both are no longer
- * valid, which is what the counter tells an operator.  A pattern we cannot
- * use is rejected rather than skipped so that it reaches the dead-letter
- * topic (DESIGN.md: an event with no observable is never dropped silently).
+ * valid, which is what the counter tells an operator.  A lone Indicator
+ * whose pattern we cannot use is rejected, so that it reaches the
+ * dead-letter topic (DESIGN.md: an event with no observable is never
+ * dropped silently); in a Bundle it is skipped and counted, and a Bundle
+ * that yields no event at all is dead-lettered by the caller.
  * An expired or revoked Indicator is skipped before its pattern is parsed:
  * whatever it says no longer applies.
  */
@@ -261,11 +265,16 @@ static outcome_t indicator(json_t *obj, int64_t now, am_event_t *ev,
     }
     if (rc == -2)
         return bad(w, "pattern", oc.why);
+    if (ev->n_obs == 0 && w->pfx[0]) {
+        /* In a bundle: the others are matched; this one is counted. */
+        *skip = AM_SKIP_NOT_MATCHABLE;
+        return OUT_SKIP;
+    }
     if (ev->n_obs == 0)
         return bad(w, "pattern",
-                   "no comparison to match on (=, IN or ISSUBSET on "
-                   "ipv4-addr:value, ipv6-addr:value, domain-name:value, "
-                   "url:value or email-addr:value)");
+                   "no observable: no comparison to match on (=, IN or "
+                   "ISSUBSET on ipv4-addr:value, ipv6-addr:value, "
+                   "domain-name:value, url:value or email-addr:value)");
     return OUT_EVENT;
 }
 

@@ -18,6 +18,10 @@
 #include "notification.h"
 
 #define AM_FLUSH_TIMEOUT_MS 30000
+/* Room left in a record for its key and headers. */
+#define AM_DLQ_HEADROOM (16 * 1024)
+/* What is kept of a message too large to go to the dead-letter topic. */
+#define AM_DLQ_TRUNCATED_KEEP (64 * 1024)
 
 struct am_service_s {
     const am_config_t *cfg;
@@ -34,8 +38,10 @@ struct am_service_s {
     am_kafka_track_t *track;
     int topic;           /* 0 indicators, 1 scan results */
     size_t rejects;      /* parts of it rejected */
+    size_t skips[AM_SKIP__COUNT];
     char first_reject[512];
     char match_time[32];
+    size_t dlq_max;      /* largest dead-letter record the producer takes */
 };
 
 static const char *const content_types[] = {
@@ -52,6 +58,19 @@ static void on_revoke(void *opaque) {
                "rebalance: %zu records not acknowledged in %d s; their "
                "input will be consumed again",
                am_kafka_out_queue_len(s->out), AM_FLUSH_TIMEOUT_MS / 1000);
+}
+
+/* The producer's message.max.bytes: librdkafka refuses a larger record at
+ * once, for good. */
+static size_t dlq_max(am_kafka_out_t *out) {
+    char v[32];
+    size_t n = sizeof(v);
+    long max = 1000000;
+
+    if (rd_kafka_conf_get(rd_kafka_conf(am_kafka_out_handle(out)),
+                          "message.max.bytes", v, &n) == RD_KAFKA_CONF_OK)
+        max = atol(v);
+    return max > 2 * AM_DLQ_HEADROOM ? (size_t)max : 2 * AM_DLQ_HEADROOM;
 }
 
 am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
@@ -81,6 +100,7 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
         goto fail;
     if (!(s->out = am_kafka_out_new(cfg, s->in, metrics, err, err_size)))
         goto fail;
+    s->dlq_max = dlq_max(s->out);
     return s;
 fail:
     am_service_destroy(s);
@@ -205,6 +225,7 @@ static void on_reject(long item, const char *reason, void *opaque) {
 static void on_skip(long item, am_skip_t why, void *opaque) {
     am_service_t *s = opaque;
 
+    s->skips[why]++;
     atomic_fetch_add_explicit(&s->metrics->skipped[why], 1,
                               memory_order_relaxed);
 }
@@ -220,23 +241,34 @@ static am_dlq_reason_t dlq_reason(const am_service_t *s, int decoded) {
 }
 
 /* The message, unchanged, to the dead-letter topic, with why and where
- * from in its headers. */
+ * from in its headers.  A message the producer cannot take (larger than
+ * its message.max.bytes, which the 1 MiB decoding limit is above by
+ * default) goes truncated, saying so: refused, it would fail for good and
+ * stop the service at the same input after every restart. */
 static void dead_letter(am_service_t *s, am_format_t fmt, int decoded) {
     am_dlq_reason_t r = dlq_reason(s, decoded);
     rd_kafka_headers_t *h = origin_headers(s);
     char count[24];
+    size_t len = s->rkm->len, room = s->dlq_max - AM_DLQ_HEADROOM;
 
     rd_kafka_header_add(h, "am-dlq-reason", -1, am_dlq_reason_name(r), -1);
     rd_kafka_header_add(h, "am-error", -1, s->first_reject, -1);
     rd_kafka_header_add(h, "am-input-format", -1, am_format_name(fmt), -1);
     snprintf(count, sizeof(count), "%zu", s->rejects);
     rd_kafka_header_add(h, "am-rejected-parts", -1, count, -1);
+    if (len + s->rkm->key_len > room) {
+        snprintf(count, sizeof(count), "%zu", len);
+        rd_kafka_header_add(h, "am-original-length", -1, count, -1);
+        rd_kafka_header_add(h, "am-truncated", -1, "true", -1);
+        room = room > s->rkm->key_len ? room - s->rkm->key_len : 0;
+        len = room < AM_DLQ_TRUNCATED_KEEP ? room : AM_DLQ_TRUNCATED_KEEP;
+    }
     AM_LOG(AM_LOG_DEBUG, "dead letter %s [%d] @%lld: %s",
            rd_kafka_topic_name(s->rkm->rkt), (int)s->rkm->partition,
            (long long)s->rkm->offset, s->first_reject);
     if (am_kafka_out_produce(s->out, s->cfg->topic_dead_letter,
                              s->rkm->key, s->rkm->key_len, s->rkm->payload,
-                             s->rkm->len, h, s->track) == 0)
+                             len, h, s->track) == 0)
         atomic_fetch_add_explicit(&s->metrics->dead_letters[r], 1,
                                   memory_order_relaxed);
 }
@@ -263,9 +295,20 @@ static void process(am_service_t *s, const rd_kafka_message_t *rkm) {
                    ? 0
                    : 1;
     s->rejects = 0;
+    memset(s->skips, 0, sizeof(s->skips));
     s->first_reject[0] = '\0';
     n = am_decode(s->cfg->input_format, rkm->payload ? rkm->payload : "",
                   rkm->len, &hint, &s->ev, &sink, &used);
+    /* Valid, but nothing in it to match on (a bundle of malware objects):
+     * never dropped silently.  Expired indicators are only counted. */
+    if (n == 0 && !s->rejects && !s->skips[AM_SKIP_EXPIRED]) {
+        snprintf(s->first_reject, sizeof(s->first_reject),
+                 "no observable: nothing in the message to match on (%zu "
+                 "part%s skipped)",
+                 s->skips[AM_SKIP_NOT_MATCHABLE],
+                 s->skips[AM_SKIP_NOT_MATCHABLE] == 1 ? "" : "s");
+        s->rejects = 1;
+    }
     atomic_fetch_add_explicit(&s->metrics->consumed[s->topic][used], 1,
                               memory_order_relaxed);
     if (s->rejects)

@@ -65,6 +65,31 @@ echo '{"id":"u1","observables":[{"type":"ip","value":"198.51.100.1"}]}' |
     "$bin" match -i "$data/inventory.csv" --include-unverified - >"$tmp/unv" 2>/dev/null
 expect_grep "include-unverified lets beta-new match" "$tmp/unv" '"asset_id":"beta-new"'
 
+# A published STIX bundle over many lines: one event per live indicator,
+# the expired one counted; a bundle with nothing to match is reported.
+"$bin" match -i "$data/inventory.csv" "$data/c2-bundle.json" \
+    >"$tmp/stix.out" 2>"$tmp/err"
+expect_status "stix bundle document" $? 0
+expect_grep "stix bundle: both tenants of 192.0.2.66" "$tmp/stix.out" '"tenant_id":"hoster"'
+expect_grep "stix bundle: the domain" "$tmp/stix.out" '"asset_id":"acme-web"'
+expect_grep "stix bundle: tlp from the marking" "$tmp/stix.out" '"tlp":"amber"'
+expect_grep "stix bundle: expired counted" "$tmp/err" "1 skipped (1 expired)"
+"$bin" match -i "$data/inventory.csv" "$data/malware-only-bundle.json" \
+    >/dev/null 2>"$tmp/err"
+expect_status "bundle without indicators is rejected" $? 1
+expect_grep "bundle without indicators: why" "$tmp/err" \
+    "malware-only-bundle.json: no observable: nothing in the message to match on (1 parts skipped)"
+"$bin" match -i "$data/inventory.csv" --output stix "$data/c2-bundle.json" \
+    >"$tmp/stix.out" 2>/dev/null
+expect_grep "stix output is a bundle with a sighting" "$tmp/stix.out" '"type":"sighting"'
+"$bin" match -i "$data/inventory.csv" --output avro "$data/events.jsonl" \
+    >"$tmp/out.avro" 2>/dev/null
+if [ "$(head -c 4 "$tmp/out.avro" | od -An -c | tr -d ' ')" = "Obj001" ]; then
+    ok "avro output is an Avro container file"
+else
+    fail "avro output is an Avro container file" "$(head -c 16 "$tmp/out.avro" | od -c)"
+fi
+
 # Inventory errors: the load fails and lists every bad line.
 "$bin" match -i "$data/bad-inventory.csv" </dev/null >/dev/null 2>"$tmp/err"
 expect_status "bad inventory fails" $? 2
