@@ -2,6 +2,10 @@
 # Debian packages are there (scripts/deps.sh installs what is missing).
 BUILD := build
 ASAN  := build/asan
+FUZZ  := build/fuzz
+# Seconds per fuzz target: `make fuzz` runs long, `make test` briefly.
+FUZZ_SECONDS ?= 120
+TEST_FUZZ_SECONDS ?= 10
 JOBS  ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 CMAKE_FLAGS ?=
@@ -15,6 +19,7 @@ help:
 	@echo "make          install missing packages, build build/assetmatch"
 	@echo "make test     build, then run every test (also under ASan+UBSan)"
 	@echo "make bench    build, then run the benchmarks (bench/README.md)"
+	@echo "make fuzz     run each decoder's libFuzzer target for FUZZ_SECONDS"
 	@echo "make clean    remove build/"
 
 deps:
@@ -32,10 +37,20 @@ asan: deps
 	    "-DAM_SANITIZE=address;undefined" $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
 
-test: build asan
+fuzz-build: deps
+	@CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug \
+	    -DAM_BUILD_TESTS=OFF -DAM_BUILD_BENCH=OFF -DAM_BUILD_FUZZ=ON \
+	    "-DAM_SANITIZE=address;undefined;fuzzer-no-link" $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ) -j $(JOBS)
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
+
+test: build asan fuzz-build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+	tests/fuzz/run.sh $(FUZZ) $(TEST_FUZZ_SECONDS)
 
 bench: deps-bench build
 	@bench/run.sh $(BUILD)

@@ -5,7 +5,7 @@
 # timeout, and leaves the reproducer in build/fuzz/.
 #   tests/fuzz/run.sh BUILD_DIR [SECONDS]
 set -euo pipefail
-build=$1
+build=$(cd "$1" && pwd)
 secs=${2:-60}
 src=$(cd "$(dirname "$0")" && pwd)
 data=$src/../data
@@ -15,9 +15,9 @@ seeds_for() {
         json) echo "$src/corpus/json" ;;
         avro) echo "$src/corpus/avro" ;;
         stix) echo "$data/stix" ;;
-        intelmq) echo "$data/intelmq" ;;
+        intelmq) echo "$src/corpus/intelmq" ;;
         shadowserver) echo "$data/shadowserver" ;;
-        auto) echo "$src/corpus/json $data/stix $data/intelmq $data/shadowserver" ;;
+        auto) echo "$src/corpus/json $src/corpus/avro $src/corpus/intelmq $data/stix $data/shadowserver" ;;
     esac
 }
 
