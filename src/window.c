@@ -1,0 +1,704 @@
+/*
+ * window: see window.h.
+ */
+#include "window.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "stix_pattern.h"
+
+#define NONE UINT32_MAX
+#define KEY_MAX 256 /* a canonical name is at most 253 bytes */
+/* Accounted per key a posting may create: the keys table and the key's
+ * bytes are shared by all its postings, so this is an estimate. */
+#define KEY_SHARE 8
+
+typedef struct entry_s {
+    am_event_t *ev;   /* flat copy; NULL once dropped */
+    const char *topic;
+    size_t bytes;     /* accounted: copy, postings, slot */
+    int64_t expires;  /* Unix seconds */
+    uint64_t version;
+    int32_t partition;
+    int64_t offset;
+    uint32_t postings;
+} entry_t;
+
+typedef struct key_s {
+    uint64_t hash;
+    uint32_t off;  /* in keys text; NONE: empty slot */
+    uint32_t len;
+    uint32_t head; /* newest posting */
+} wkey_t;
+
+typedef struct posting_s {
+    uint64_t seq;
+    uint32_t next;
+    uint16_t obs;
+} posting_t;
+
+struct am_window_s {
+    pthread_mutex_t mu;
+    am_window_opts_t opts;
+    entry_t *ring;
+    size_t ring_cap; /* power of two */
+    uint64_t head;   /* oldest seq held (or == tail when empty) */
+    uint64_t tail;   /* next seq */
+    size_t count;    /* entries with an event */
+    size_t bytes;    /* accounted */
+    /* Index. */
+    wkey_t *keys;
+    size_t keys_cap, n_keys;
+    char *text;
+    size_t text_len, text_cap;
+    posting_t *post;
+    size_t n_post, post_cap, live_post;
+    uint64_t seed;
+};
+
+/* ---- flat event copies --------------------------------------------------- */
+
+static const size_t str_fields[] = {
+    offsetof(am_event_t, id),          offsetof(am_event_t, category),
+    offsetof(am_event_t, severity),    offsetof(am_event_t, source),
+    offsetof(am_event_t, tlp),         offsetof(am_event_t, time),
+    offsetof(am_event_t, description), offsetof(am_event_t, valid_until),
+    offsetof(am_event_t, protocol),    offsetof(am_event_t, tag),
+    offsetof(am_event_t, format),      offsetof(am_event_t, feed),
+    offsetof(am_event_t, report_type), offsetof(am_event_t, name),
+    offsetof(am_event_t, pattern),     offsetof(am_event_t, valid_from),
+    offsetof(am_event_t, taxonomy),    offsetof(am_event_t, type),
+    offsetof(am_event_t, identifier),  offsetof(am_event_t, n6_category),
+    offsetof(am_event_t, context),
+};
+#define N_STR_FIELDS (sizeof(str_fields) / sizeof(str_fields[0]))
+
+static const char **field(am_event_t *ev, size_t off) {
+    return (const char **)(void *)((char *)ev + off);
+}
+
+static size_t slen(const char *s) {
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* Copies s to *p (when not NULL) and advances *p. */
+static const char *put(char **p, const char *s) {
+    size_t n;
+    char *d = *p;
+
+    if (!s)
+        return NULL;
+    n = strlen(s) + 1;
+    memcpy(d, s, n);
+    *p += n;
+    return d;
+}
+
+am_event_t *am_window_event_copy(const am_event_t *ev, const char *topic,
+                                 const char **topic_copy, size_t *bytes) {
+    am_event_t tmp = *ev, *c;
+    size_t size = sizeof(am_event_t), obs_off, cve_off, str_off;
+    char *p;
+
+    size = (size + 15) & ~(size_t)15;
+    obs_off = size;
+    size += ev->n_obs * sizeof(am_observable_t);
+    size = (size + 15) & ~(size_t)15;
+    cve_off = size;
+    size += ev->n_cves * sizeof(char *);
+    str_off = size;
+    for (size_t i = 0; i < N_STR_FIELDS; i++)
+        size += slen(*field(&tmp, str_fields[i]));
+    for (size_t i = 0; i < ev->n_obs; i++)
+        size += slen(ev->obs[i].value) + slen(ev->obs[i].host);
+    for (size_t i = 0; i < ev->n_cves; i++)
+        size += slen(ev->cves[i]);
+    size += slen(topic);
+    if (!(c = malloc(size)))
+        return NULL;
+    *c = *ev;
+    memset(&c->arena, 0, sizeof(c->arena));
+    c->obs = (am_observable_t *)(void *)((char *)c + obs_off);
+    c->cap_obs = ev->n_obs;
+    c->cves = (const char **)(void *)((char *)c + cve_off);
+    p = (char *)c + str_off;
+    for (size_t i = 0; i < N_STR_FIELDS; i++)
+        *field(c, str_fields[i]) = put(&p, *field(&tmp, str_fields[i]));
+    for (size_t i = 0; i < ev->n_obs; i++) {
+        c->obs[i] = ev->obs[i];
+        c->obs[i].value = put(&p, ev->obs[i].value);
+        c->obs[i].host = put(&p, ev->obs[i].host);
+    }
+    for (size_t i = 0; i < ev->n_cves; i++)
+        c->cves[i] = put(&p, ev->cves[i]);
+    if (topic_copy)
+        *topic_copy = put(&p, topic);
+    *bytes = size;
+    return c;
+}
+
+/* ---- the index ------------------------------------------------------------ */
+
+static int keys_grow(am_window_t *w) {
+    size_t cap = w->keys_cap ? w->keys_cap * 2 : 1024;
+    wkey_t *nk = malloc(cap * sizeof(*nk));
+
+    if (!nk)
+        return -1;
+    for (size_t i = 0; i < cap; i++)
+        nk[i].off = NONE;
+    for (size_t i = 0; i < w->keys_cap; i++) {
+        size_t j;
+        if (w->keys[i].off == NONE)
+            continue;
+        for (j = w->keys[i].hash & (cap - 1); nk[j].off != NONE;
+             j = (j + 1) & (cap - 1))
+            ;
+        nk[j] = w->keys[i];
+    }
+    free(w->keys);
+    w->keys = nk;
+    w->keys_cap = cap;
+    return 0;
+}
+
+/* The key's slot, or NULL when it has none (and !create, or no memory). */
+static wkey_t *key_find(am_window_t *w, const void *k, size_t n,
+                        bool create) {
+    uint64_t h = am_hash_bytes(k, n, w->seed);
+    size_t j;
+
+    if (create && (w->n_keys + 1) * 2 > w->keys_cap && keys_grow(w) < 0)
+        return NULL;
+    if (!w->keys_cap)
+        return NULL;
+    for (j = h & (w->keys_cap - 1); w->keys[j].off != NONE;
+         j = (j + 1) & (w->keys_cap - 1))
+        if (w->keys[j].hash == h && w->keys[j].len == n &&
+            !memcmp(w->text + w->keys[j].off, k, n))
+            return &w->keys[j];
+    if (!create)
+        return NULL;
+    if (w->text_len + n > w->text_cap) {
+        size_t cap = w->text_cap ? w->text_cap * 2 : 16384;
+        char *nt;
+        while (cap < w->text_len + n)
+            cap *= 2;
+        if (!(nt = realloc(w->text, cap)))
+            return NULL;
+        w->text = nt;
+        w->text_cap = cap;
+    }
+    memcpy(w->text + w->text_len, k, n);
+    w->keys[j] = (wkey_t){h, (uint32_t)w->text_len, (uint32_t)n, NONE};
+    w->text_len += n;
+    w->n_keys++;
+    return &w->keys[j];
+}
+
+static int post(am_window_t *w, const void *k, size_t n, uint64_t seq,
+                uint16_t obs) {
+    wkey_t *key;
+
+    if (w->n_post == w->post_cap) {
+        size_t cap = w->post_cap ? w->post_cap * 2 : 4096;
+        posting_t *np = realloc(w->post, cap * sizeof(*np));
+        if (!np)
+            return -1;
+        w->post = np;
+        w->post_cap = cap;
+    }
+    if (!(key = key_find(w, k, n, true)))
+        return -1;
+    w->post[w->n_post] = (posting_t){seq, key->head, obs};
+    key->head = (uint32_t)w->n_post++;
+    return 0;
+}
+
+/* Posts the keys of observable i of entry seq, counting them in *count.
+ * @returns 0, or -1 when out of memory. */
+static int obs_keys(am_window_t *w, const am_observable_t *o, uint64_t seq,
+                    uint16_t i, uint32_t *count) {
+    unsigned char k[KEY_MAX + 1];
+    int rc = 0;
+
+    if (o->target == AM_TARGET_DOMAIN) {
+        const char *h = o->host;
+        size_t n = o->host_len;
+        if (n > KEY_MAX - 1)
+            return 0; /* not a name a domain asset can equal */
+        for (;;) {
+            k[0] = 'D';
+            memcpy(k + 1, h, n);
+            if ((rc = post(w, k, n + 1, seq, i)) < 0)
+                return rc;
+            (*count)++;
+            const char *dot = memchr(h, '.', n);
+            if (!dot)
+                break;
+            n -= (size_t)(dot + 1 - h);
+            h = dot + 1;
+        }
+    } else if (o->target == AM_TARGET_IP) {
+        const am_prefix_t *p = &o->prefix;
+        size_t width = p->family == AM_IPADDR_V4 ? 2 : 4;
+        if (p->len >= width * 8) {
+            k[0] = p->family == AM_IPADDR_V4 ? '4' : '6';
+            memcpy(k + 1, p->addr, width);
+            rc = post(w, k, width + 1, seq, i);
+        } else {
+            k[0] = 'w';
+            k[1] = p->family == AM_IPADDR_V4 ? '4' : '6';
+            rc = post(w, k, 2, seq, i);
+        }
+        (*count)++;
+    } else if (o->target == AM_TARGET_ASN) {
+        k[0] = 'A';
+        memcpy(k + 1, &o->asn, 4);
+        rc = post(w, k, 5, seq, i);
+        (*count)++;
+    }
+    return rc;
+}
+
+static entry_t *slot(am_window_t *w, uint64_t seq) {
+    return &w->ring[seq & (w->ring_cap - 1)];
+}
+
+/* Rebuilds the index from the live entries, dropping dead postings. */
+static void reindex(am_window_t *w) {
+    free(w->keys);
+    w->keys = NULL;
+    w->keys_cap = w->n_keys = 0;
+    w->text_len = 0;
+    w->n_post = w->live_post = 0;
+    for (uint64_t s = w->head; s < w->tail; s++) {
+        entry_t *e = slot(w, s);
+        uint32_t cnt = 0;
+        if (!e->ev)
+            continue;
+        for (size_t i = 0; i < e->ev->n_obs; i++)
+            if (obs_keys(w, &e->ev->obs[i], s, (uint16_t)i, &cnt) < 0)
+                return; /* out of memory: look-ups miss some entries */
+        w->live_post += cnt;
+    }
+}
+
+/* ---- entries ---------------------------------------------------------------- */
+
+static void drop(am_window_t *w, entry_t *e) {
+    free(e->ev);
+    e->ev = NULL;
+    w->bytes -= e->bytes;
+    w->live_post -= e->postings;
+    w->count--;
+}
+
+static void advance_head(am_window_t *w) {
+    while (w->head < w->tail && !slot(w, w->head)->ev)
+        w->head++;
+}
+
+static void enforce_cap(am_window_t *w) {
+    while (w->bytes > w->opts.max_bytes && w->head < w->tail) {
+        drop(w, slot(w, w->head));
+        advance_head(w);
+    }
+    if (w->n_post > 4096 && w->live_post * 2 < w->n_post)
+        reindex(w);
+}
+
+am_window_t *am_window_new(const am_window_opts_t *opts) {
+    am_window_t *w = calloc(1, sizeof(*w));
+
+    if (!w)
+        return NULL;
+    w->opts = *opts;
+    w->ring_cap = 1024;
+    w->seed = 0x5bd1e9955bd1e995ULL ^ (uint64_t)(uintptr_t)w;
+    if (!(w->ring = calloc(w->ring_cap, sizeof(*w->ring)))) {
+        free(w);
+        return NULL;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    return w;
+}
+
+void am_window_destroy(am_window_t *w) {
+    if (!w)
+        return;
+    for (uint64_t s = w->head; s < w->tail; s++)
+        free(slot(w, s)->ev);
+    free(w->ring);
+    free(w->keys);
+    free(w->text);
+    free(w->post);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
+static int ring_grow(am_window_t *w) {
+    size_t cap = w->ring_cap * 2;
+    entry_t *nr = calloc(cap, sizeof(*nr));
+
+    if (!nr)
+        return -1;
+    for (uint64_t s = w->head; s < w->tail; s++)
+        nr[s & (cap - 1)] = *slot(w, s);
+    free(w->ring);
+    w->ring = nr;
+    w->ring_cap = cap;
+    return 0;
+}
+
+/* Unix seconds of a timestamp, or def when absent or unreadable. */
+static int64_t when(const char *s, int64_t def) {
+    am_stix_time_t t;
+
+    if (!s || am_stix_time_parse(s, strlen(s), &t) < 0)
+        return def;
+    return t.sec;
+}
+
+int am_window_add(am_window_t *w, const am_event_t *ev,
+                  const am_origin_t *origin, uint64_t version, int64_t now) {
+    int64_t seen = when(ev->time, now), expires;
+    uint32_t cnt = 0;
+    size_t bytes;
+    entry_t *e;
+    am_event_t *c;
+    const char *topic = NULL;
+    int rc = 0;
+
+    if (ev->kind != AM_EVENT_INDICATOR || !ev->n_obs || !ev->id)
+        return 1;
+    if (seen > now)
+        seen = now;
+    expires = seen + w->opts.max_age_s;
+    if (ev->valid_until) {
+        int64_t until = when(ev->valid_until, expires);
+        if (until < expires)
+            expires = until;
+    }
+    if (expires <= now)
+        return 1;
+    if (!(c = am_window_event_copy(ev, origin ? origin->topic : NULL,
+                                   &topic, &bytes)))
+        return -1;
+    pthread_mutex_lock(&w->mu);
+    if (w->tail - w->head == w->ring_cap && ring_grow(w) < 0) {
+        rc = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < c->n_obs; i++)
+        if (obs_keys(w, &c->obs[i], w->tail, (uint16_t)i, &cnt) < 0) {
+            rc = -1;
+            break;
+        }
+    if (rc < 0) {
+        /* The postings already made point at the next entry's sequence
+         * number: harmless, as a posting is only a hint that look-ups
+         * verify against the observable itself. */
+        goto out;
+    }
+    e = slot(w, w->tail++);
+    *e = (entry_t){.ev = c,
+                   .topic = topic,
+                   .expires = expires,
+                   .version = version,
+                   .partition = origin ? origin->partition : -1,
+                   .offset = origin ? origin->offset : -1,
+                   .postings = cnt};
+    e->bytes = bytes + sizeof(entry_t) + cnt * (sizeof(posting_t) + KEY_SHARE);
+    c = NULL;
+    w->bytes += e->bytes;
+    w->live_post += cnt;
+    w->count++;
+    enforce_cap(w);
+out:
+    pthread_mutex_unlock(&w->mu);
+    free(c);
+    return rc;
+}
+
+void am_window_expire(am_window_t *w, int64_t now) {
+    pthread_mutex_lock(&w->mu);
+    for (uint64_t s = w->head; s < w->tail; s++) {
+        entry_t *e = slot(w, s);
+        if (e->ev && e->expires <= now)
+            drop(w, e);
+    }
+    advance_head(w);
+    enforce_cap(w);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- look-ups --------------------------------------------------------------- */
+
+static bool overlap(const am_prefix_t *a, const am_prefix_t *b) {
+    unsigned m = a->len < b->len ? a->len : b->len, full = m / 8;
+
+    if (a->family != b->family || memcmp(a->addr, b->addr, full))
+        return false;
+    if (m % 8) {
+        unsigned char mask = (unsigned char)(0xff00 >> (m % 8));
+        return ((a->addr[full] ^ b->addr[full]) & mask) == 0;
+    }
+    return true;
+}
+
+static bool probe_matches(const am_window_probe_t *p,
+                          const am_observable_t *o) {
+    switch (p->kind) {
+    case AM_ASSET_IP:
+        return o->target == AM_TARGET_IP && overlap(&p->prefix, &o->prefix);
+    case AM_ASSET_DOMAIN:
+        if (o->target != AM_TARGET_DOMAIN || o->host_len < p->value_len)
+            return false;
+        if (o->host_len == p->value_len)
+            return !memcmp(o->host, p->value, p->value_len);
+        return p->include_subdomains &&
+               o->host[o->host_len - p->value_len - 1] == '.' &&
+               !memcmp(o->host + o->host_len - p->value_len, p->value,
+                       p->value_len);
+    case AM_ASSET_KEYWORD:
+        return o->target == AM_TARGET_DOMAIN && p->value_len &&
+               memmem(o->host, o->host_len, p->value, p->value_len);
+    case AM_ASSET_ASN:
+        return o->target == AM_TARGET_ASN && o->asn == p->asn;
+    }
+    return false;
+}
+
+typedef struct found_s {
+    uint64_t *v;
+    size_t n, cap;
+    bool oom;
+} found_t;
+
+static void found_add(found_t *f, uint64_t seq) {
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 64;
+        uint64_t *nv = realloc(f->v, cap * sizeof(*nv));
+        if (!nv) {
+            f->oom = true;
+            return;
+        }
+        f->v = nv;
+        f->cap = cap;
+    }
+    f->v[f->n++] = seq;
+}
+
+typedef struct query_s {
+    am_window_t *w;
+    const am_window_probe_t *p;
+    uint64_t below;
+    int64_t now;
+    found_t *f;
+} query_t;
+
+static const entry_t *live(const query_t *q, uint64_t seq) {
+    const entry_t *e;
+
+    if (seq < q->w->head || seq >= q->w->tail)
+        return NULL;
+    e = slot(q->w, seq);
+    if (!e->ev || e->expires <= q->now || e->version >= q->below)
+        return NULL;
+    return e;
+}
+
+static void check(const query_t *q, uint64_t seq, uint16_t obs) {
+    const entry_t *e = live(q, seq);
+
+    if (e && obs < e->ev->n_obs && probe_matches(q->p, &e->ev->obs[obs]))
+        found_add(q->f, seq);
+}
+
+static void walk_key(const query_t *q, const void *k, size_t n) {
+    const wkey_t *key = key_find(q->w, k, n, false);
+
+    for (uint32_t i = key ? key->head : NONE; i != NONE;
+         i = q->w->post[i].next)
+        check(q, q->w->post[i].seq, q->w->post[i].obs);
+}
+
+static void scan(const query_t *q) {
+    for (uint64_t s = q->w->head; s < q->w->tail; s++) {
+        const entry_t *e = live(q, s);
+        for (size_t i = 0; e && i < e->ev->n_obs; i++)
+            if (probe_matches(q->p, &e->ev->obs[i])) {
+                found_add(q->f, s);
+                break;
+            }
+    }
+}
+
+static void find_one(const query_t *q) {
+    const am_window_probe_t *p = q->p;
+    unsigned char k[KEY_MAX + 1];
+
+    switch (p->kind) {
+    case AM_ASSET_IP: {
+        bool v4 = p->prefix.family == AM_IPADDR_V4;
+        unsigned bits = v4 ? 16 : 32;
+        size_t width = bits / 8;
+        k[0] = 'w';
+        k[1] = v4 ? '4' : '6';
+        if (p->prefix.len >= bits) {
+            walk_key(q, k, 2);
+            k[0] = v4 ? '4' : '6';
+            memcpy(k + 1, p->prefix.addr, width);
+            walk_key(q, k, width + 1);
+        } else if (v4) {
+            /* Every /16 the range spans: at most 65536 keys for /0. */
+            unsigned base = (unsigned)p->prefix.addr[0] << 8 |
+                            p->prefix.addr[1];
+            unsigned span = 1u << (16 - p->prefix.len);
+            base &= ~(span - 1);
+            walk_key(q, k, 2);
+            k[0] = '4';
+            for (unsigned b = base; b < base + span; b++) {
+                k[1] = (unsigned char)(b >> 8);
+                k[2] = (unsigned char)b;
+                walk_key(q, k, 3);
+            }
+        } else {
+            scan(q); /* an IPv6 asset shorter than /32 */
+        }
+        break;
+    }
+    case AM_ASSET_DOMAIN:
+        if (p->value_len > KEY_MAX - 1)
+            break;
+        k[0] = 'D';
+        memcpy(k + 1, p->value, p->value_len);
+        walk_key(q, k, p->value_len + 1);
+        break;
+    case AM_ASSET_KEYWORD:
+        scan(q);
+        break;
+    case AM_ASSET_ASN:
+        k[0] = 'A';
+        memcpy(k + 1, &p->asn, 4);
+        walk_key(q, k, 5);
+        break;
+    }
+}
+
+static int cmp_seq(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int hits_add(am_window_hits_t *out, const entry_t *e, uint64_t seq) {
+    am_window_hit_t *h;
+    size_t bytes;
+
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 16;
+        am_window_hit_t *nv = realloc(out->v, cap * sizeof(*nv));
+        if (!nv)
+            return -1;
+        out->v = nv;
+        out->cap = cap;
+    }
+    h = &out->v[out->n];
+    h->seq = seq;
+    h->version = e->version;
+    if (!(h->ev = am_window_event_copy(e->ev, e->topic, &h->origin.topic,
+                                       &bytes)))
+        return -1;
+    if (!e->topic)
+        h->origin.topic = NULL;
+    h->origin.partition = e->partition;
+    h->origin.offset = e->offset;
+    out->n++;
+    return 0;
+}
+
+int am_window_find(am_window_t *w, const am_window_probe_t *probes, size_t n,
+                   uint64_t below_version, int64_t now,
+                   am_window_hits_t *out) {
+    found_t f = {0};
+    size_t added = 0;
+    int rc = 0;
+
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < n; i++) {
+        query_t q = {w, &probes[i], below_version, now, &f};
+        find_one(&q);
+    }
+    qsort(f.v, f.n, sizeof(*f.v), cmp_seq);
+    for (size_t i = 0; !f.oom && i < f.n; i++) {
+        if (i && f.v[i] == f.v[i - 1])
+            continue;
+        if (hits_add(out, slot(w, f.v[i]), f.v[i]) < 0) {
+            f.oom = true;
+            break;
+        }
+        added++;
+    }
+    pthread_mutex_unlock(&w->mu);
+    rc = f.oom ? -1 : (int)added;
+    free(f.v);
+    return rc;
+}
+
+void am_window_hits_free(am_window_hits_t *hits) {
+    for (size_t i = 0; i < hits->n; i++)
+        free(hits->v[i].ev);
+    free(hits->v);
+    memset(hits, 0, sizeof(*hits));
+}
+
+void am_window_probe_from_asset(am_window_probe_t *probe,
+                                const am_inventory_t *inv,
+                                const am_asset_t *a) {
+    memset(probe, 0, sizeof(*probe));
+    probe->kind = a->kind;
+    probe->include_subdomains = a->include_subdomains;
+    probe->value = am_inventory_str(inv, a->value);
+    probe->value_len = a->value_len;
+    if (a->kind == AM_ASSET_IP)
+        probe->prefix = a->u.prefix;
+    else if (a->kind == AM_ASSET_ASN)
+        probe->asn = a->u.asn;
+}
+
+size_t am_window_count(am_window_t *w) {
+    size_t n;
+
+    pthread_mutex_lock(&w->mu);
+    n = w->count;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+size_t am_window_bytes(am_window_t *w) {
+    size_t n;
+
+    pthread_mutex_lock(&w->mu);
+    n = w->bytes;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+size_t am_window_memory(am_window_t *w) {
+    size_t n = sizeof(*w);
+
+    pthread_mutex_lock(&w->mu);
+    for (uint64_t s = w->head; s < w->tail; s++)
+        if (slot(w, s)->ev)
+            n += slot(w, s)->bytes - slot(w, s)->postings *
+                                         (sizeof(posting_t) + KEY_SHARE) -
+                 sizeof(entry_t);
+    n += w->ring_cap * sizeof(entry_t) + w->keys_cap * sizeof(wkey_t) +
+         w->text_cap + w->post_cap * sizeof(posting_t);
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}

@@ -1,0 +1,391 @@
+/*
+ * Tests for window: which indicators are kept (kind, valid_until, max_age),
+ * the byte cap (oldest out first), expiry as time passes, the matcher
+ * version filter, copies that outlive the entry, and look-ups of every
+ * asset kind against a brute-force scan of the same events (random
+ * addresses, ranges, names and AS numbers, with entries expiring and
+ * being evicted meanwhile, so that dead postings and reindexing are
+ * exercised).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "window.h"
+
+#define NOW 1800000000LL /* 2027-01-15 */
+#define DAY 86400
+
+static am_window_t *w;
+static am_window_hits_t hits;
+
+static void setup(void) {
+    am_window_opts_t o = {30 * DAY, 64u << 20};
+    w = am_window_new(&o);
+    cr_assert_not_null(w);
+}
+
+static void teardown(void) {
+    am_window_hits_free(&hits);
+    am_window_destroy(w);
+}
+
+TestSuite(window, .init = setup, .fini = teardown);
+
+/* An indicator with the observables "type=value" in obs (NULL-ended). */
+static am_event_t *mk(const char *id, const char *const *obs,
+                      const char *time, const char *valid_until) {
+    am_event_t *ev = malloc(sizeof(*ev));
+    char err[256];
+
+    am_event_init(ev);
+    ev->id = am_event_strdup(ev, id, strlen(id));
+    ev->kind = AM_EVENT_INDICATOR;
+    ev->confidence = -1;
+    ev->port = -1;
+    ev->category = am_event_strdup(ev, "malware", 7);
+    if (time)
+        ev->time = am_event_strdup(ev, time, strlen(time));
+    if (valid_until)
+        ev->valid_until = am_event_strdup(ev, valid_until,
+                                          strlen(valid_until));
+    for (size_t i = 0; obs[i]; i++) {
+        const char *eq = strchr(obs[i], '=');
+        int t = am_obs_type_parse(obs[i], (size_t)(eq - obs[i]));
+        cr_assert_eq(am_event_add_observable(ev, (am_obs_type_t)t, eq + 1,
+                                             strlen(eq + 1), err,
+                                             sizeof(err)),
+                     0, "%s: %s", obs[i], err);
+    }
+    return ev;
+}
+
+static void ev_free(am_event_t *ev) {
+    am_event_free(ev);
+    free(ev);
+}
+
+/* Adds an indicator seen at NOW by matcher version 1. */
+static int add_at(const char *id, const char *obs1, const char *time,
+                  const char *until, int64_t now) {
+    const char *obs[] = {obs1, NULL};
+    am_event_t *ev = mk(id, obs, time, until);
+    am_origin_t origin = {"indicators", 2, 42};
+    int rc = am_window_add(w, ev, &origin, 1, now);
+    ev_free(ev);
+    return rc;
+}
+#define ADD(id, obs) add_at(id, obs, NULL, NULL, NOW)
+
+static am_window_probe_t probe(am_asset_kind_t kind, const char *value,
+                               bool subdomains) {
+    am_window_probe_t p = {.kind = (uint8_t)kind,
+                           .include_subdomains = subdomains,
+                           .value = value,
+                           .value_len = strlen(value)};
+    char err[128];
+    if (kind == AM_ASSET_IP)
+        cr_assert_eq(am_ipaddr_parse(value, strlen(value), AM_IPADDR_CIDR,
+                                     &p.prefix, err, sizeof(err)),
+                     0, "%s", err);
+    if (kind == AM_ASSET_ASN)
+        p.asn = (uint32_t)atol(value);
+    return p;
+}
+
+/* The ids found by one probe, comma-separated, in arrival order. */
+static const char *find(am_asset_kind_t kind, const char *value, bool sub,
+                        int64_t now) {
+    static char out[1024];
+    am_window_probe_t p = probe(kind, value, sub);
+    size_t len = 0;
+
+    am_window_hits_free(&hits);
+    cr_assert_geq(am_window_find(w, &p, 1, 2, now, &hits), 0);
+    out[0] = '\0';
+    for (size_t i = 0; i < hits.n; i++)
+        len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
+                                i ? "," : "", hits.v[i].ev->id);
+    return out;
+}
+#define FIND(kind, value) find(kind, value, true, NOW)
+
+Test(window, keeps_indicators_only_and_not_expired) {
+    const char *obs[] = {"ip=192.0.2.1", NULL};
+    am_event_t *scan = mk("scan-1", obs, NULL, NULL);
+
+    scan->kind = AM_EVENT_SCAN;
+    cr_expect_eq(am_window_add(w, scan, NULL, 1, NOW), 1);
+    ev_free(scan);
+    cr_expect_eq(add_at("past", "ip=192.0.2.1", NULL,
+                        "2026-01-01T00:00:00Z", NOW), 1);
+    cr_expect_eq(add_at("old", "ip=192.0.2.1", "2026-11-01T00:00:00Z",
+                        NULL, NOW), 1, "older than max_age");
+    cr_expect_eq(ADD("ok", "ip=192.0.2.1"), 0);
+    cr_expect_eq(am_window_count(w), 1);
+}
+
+Test(window, ip_lookups_overlap_both_ways) {
+    ADD("host", "ip=192.0.2.10");
+    ADD("range", "cidr=192.0.2.0/28");
+    ADD("wide", "cidr=10.0.0.0/8");
+    ADD("other", "ip=198.51.100.1");
+    ADD("v6", "ip=2001:db8::1");
+    ADD("v6wide", "cidr=2001:db8::/16");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "192.0.2.10"), "host,range");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "192.0.2.0/24"), "host,range");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "192.0.0.0/8"), "host,range");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "10.1.2.3"), "wide");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "10.1.0.0/16"), "wide");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "0.0.0.0/0"), "host,range,wide,other");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "192.0.2.99"), "");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "2001:db8::/48"), "v6,v6wide");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "2001::/8"), "v6,v6wide");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "2002::1"), "");
+}
+
+Test(window, domain_keyword_and_asn_lookups) {
+    ADD("exact", "domain=example.com");
+    ADD("sub", "url=https://www.shop.example.com/login");
+    ADD("mail", "email=ceo@example.com");
+    ADD("lookalike", "domain=myexample.com");
+    ADD("brand", "domain=acme-login.example.net");
+    ADD("as", "asn=AS64500");
+    cr_expect_str_eq(FIND(AM_ASSET_DOMAIN, "example.com"),
+                     "exact,sub,mail");
+    cr_expect_str_eq(find(AM_ASSET_DOMAIN, "example.com", false, NOW),
+                     "exact,mail");
+    cr_expect_str_eq(FIND(AM_ASSET_DOMAIN, "shop.example.com"), "sub");
+    cr_expect_str_eq(FIND(AM_ASSET_DOMAIN, "com"), "exact,sub,mail,lookalike");
+    cr_expect_str_eq(FIND(AM_ASSET_KEYWORD, "acme"), "brand");
+    cr_expect_str_eq(FIND(AM_ASSET_KEYWORD, "example"),
+                     "exact,sub,mail,lookalike,brand");
+    cr_expect_str_eq(FIND(AM_ASSET_ASN, "64500"), "as");
+    cr_expect_str_eq(FIND(AM_ASSET_ASN, "64501"), "");
+}
+
+Test(window, several_probes_give_each_entry_once) {
+    am_window_probe_t p[3];
+
+    ADD("a", "domain=www.example.com");
+    ADD("b", "ip=192.0.2.1");
+    p[0] = probe(AM_ASSET_DOMAIN, "example.com", true);
+    p[1] = probe(AM_ASSET_KEYWORD, "example", false);
+    p[2] = probe(AM_ASSET_IP, "192.0.2.0/24", false);
+    cr_assert_eq(am_window_find(w, p, 3, 2, NOW, &hits), 2);
+    cr_expect_str_eq(hits.v[0].ev->id, "a");
+    cr_expect_str_eq(hits.v[1].ev->id, "b");
+    cr_expect_str_eq(hits.v[1].origin.topic, "indicators");
+    cr_expect_eq(hits.v[1].origin.partition, 2);
+    cr_expect_eq(hits.v[1].origin.offset, 42);
+    cr_expect_str_eq(hits.v[1].ev->obs[0].value, "192.0.2.1");
+    cr_expect_str_eq(hits.v[1].ev->category, "malware");
+}
+
+Test(window, version_filter) {
+    const char *obs[] = {"ip=192.0.2.1", NULL};
+    am_event_t *ev = mk("seen-by-3", obs, NULL, NULL);
+    am_window_probe_t p = probe(AM_ASSET_IP, "192.0.2.1", false);
+
+    cr_assert_eq(am_window_add(w, ev, NULL, 3, NOW), 0);
+    ev_free(ev);
+    cr_expect_eq(am_window_find(w, &p, 1, 3, NOW, &hits), 0,
+                 "matched live by version 3 already");
+    cr_expect_eq(am_window_find(w, &p, 1, 4, NOW, &hits), 1);
+    cr_expect_null(hits.v[0].origin.topic);
+}
+
+Test(window, expiry_by_valid_until_and_age) {
+    add_at("soon", "ip=192.0.2.1", NULL, "2027-01-15T08:00:10Z", NOW);
+    add_at("later", "ip=192.0.2.2", "2027-01-10T00:00:00Z", NULL, NOW);
+    ADD("fresh", "ip=192.0.2.3");
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "192.0.2.0/24"), "soon,later,fresh");
+    /* Found no more once expired, even before expire() drops them. */
+    cr_expect_str_eq(find(AM_ASSET_IP, "192.0.2.0/24", true, NOW + 3600),
+                     "later,fresh");
+    am_window_expire(w, NOW + 26 * DAY);
+    cr_expect_eq(am_window_count(w), 1);
+    cr_expect_str_eq(find(AM_ASSET_IP, "192.0.2.0/24", true, NOW + 26 * DAY),
+                     "fresh");
+    am_window_expire(w, NOW + 31 * DAY);
+    cr_expect_eq(am_window_count(w), 0);
+    cr_expect_eq(am_window_bytes(w), 0);
+}
+
+Test(window, byte_cap_drops_oldest_first) {
+    am_window_opts_t o = {30 * DAY, 20000};
+    char id[32];
+    size_t n;
+
+    am_window_destroy(w);
+    w = am_window_new(&o);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(id, sizeof(id), "e%d", i);
+        cr_assert_eq(ADD(id, "domain=a.b.example.com"), 0);
+        cr_assert_leq(am_window_bytes(w), 20000);
+    }
+    n = am_window_count(w);
+    cr_expect_gt(n, 10);
+    cr_expect_lt(n, 1000);
+    find(AM_ASSET_DOMAIN, "example.com", true, NOW);
+    cr_assert_eq(hits.n, n);
+    cr_expect_str_eq(hits.v[hits.n - 1].ev->id, "e999");
+    snprintf(id, sizeof(id), "e%zu", 1000 - n);
+    cr_expect_str_eq(hits.v[0].ev->id, id, "the newest are kept");
+}
+
+/* ---- against brute force ------------------------------------------------- */
+
+static uint64_t rng = 88172645463325252ULL;
+static unsigned rnd(unsigned n) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static const char *const labels[] = {"a", "b", "shop", "acme", "example",
+                                     "com", "net", "x1"};
+
+static void rnd_name(char *buf, size_t size) {
+    int n = 1 + (int)rnd(4);
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "." : "",
+                                labels[rnd(8)]);
+}
+
+static void rnd_ip(char *buf, size_t size, bool cidr) {
+    if (rnd(4) == 0) {
+        int len = cidr ? 8 + (int)rnd(57) : 128;
+        snprintf(buf, size, "2001:db8:%x::%s", rnd(4),
+                 cidr ? "" : "1");
+        if (cidr)
+            snprintf(buf, size, "2001:db%x::/%d", rnd(16), len < 32 ? len : 32);
+        return;
+    }
+    if (cidr)
+        snprintf(buf, size, "10.%u.0.0/%u", rnd(4), 8 + rnd(9));
+    else
+        snprintf(buf, size, "10.%u.%u.%u", rnd(4), rnd(4), rnd(256));
+}
+
+/* Brute force over the observables of the kept events. */
+static bool bf_match(const am_window_probe_t *p, const am_event_t *ev) {
+    for (size_t i = 0; i < ev->n_obs; i++) {
+        const am_observable_t *o = &ev->obs[i];
+        if (p->kind == AM_ASSET_IP && o->target == AM_TARGET_IP &&
+            o->prefix.family == p->prefix.family) {
+            unsigned m = o->prefix.len < p->prefix.len ? o->prefix.len
+                                                       : p->prefix.len;
+            bool eq = true;
+            for (unsigned b = 0; b < m; b++)
+                if (((o->prefix.addr[b / 8] ^ p->prefix.addr[b / 8]) >>
+                     (7 - b % 8)) & 1)
+                    eq = false;
+            if (eq)
+                return true;
+        }
+        if (p->kind == AM_ASSET_DOMAIN && o->target == AM_TARGET_DOMAIN) {
+            char dotted[300];
+            size_t dl = (size_t)snprintf(dotted, sizeof(dotted), ".%s",
+                                         p->value);
+            if (!strcmp(o->host, p->value) ||
+                (p->include_subdomains && o->host_len > dl &&
+                 !strcmp(o->host + o->host_len - dl, dotted)))
+                return true;
+        }
+        if (p->kind == AM_ASSET_KEYWORD && o->target == AM_TARGET_DOMAIN &&
+            strstr(o->host, p->value))
+            return true;
+        if (p->kind == AM_ASSET_ASN && o->target == AM_TARGET_ASN &&
+            o->asn == p->asn)
+            return true;
+    }
+    return false;
+}
+
+Test(window, lookups_equal_brute_force, .timeout = 60) {
+    enum { N = 3000 };
+    static am_event_t *evs[N];
+    static int64_t expires[N];
+    am_window_opts_t o = {30 * DAY, 1u << 30};
+    char id[32], v[3][80];
+    size_t checked = 0;
+
+    am_window_destroy(w);
+    w = am_window_new(&o);
+    for (int i = 0; i < N; i++) {
+        const char *obs[4] = {NULL};
+        char until[40];
+        int64_t now = NOW + i;
+        int k = 0;
+        snprintf(id, sizeof(id), "e%d", i);
+        if (rnd(2)) {
+            snprintf(v[k], sizeof(v[k]), "domain=");
+            rnd_name(v[k] + 7, sizeof(v[k]) - 7);
+            obs[k] = v[k];
+            k++;
+        }
+        if (rnd(2) || !k) {
+            snprintf(v[k], sizeof(v[k]), "%s=", rnd(3) ? "ip" : "cidr");
+            rnd_ip(v[k] + strlen(v[k]), sizeof(v[k]) - strlen(v[k]),
+                   v[k][0] == 'c');
+            obs[k] = v[k];
+            k++;
+        }
+        if (rnd(4) == 0) {
+            snprintf(v[k], sizeof(v[k]), "asn=%u", 64500 + rnd(5));
+            obs[k] = v[k];
+            k++;
+        }
+        /* A few expire soon, out of arrival order. */
+        expires[i] = rnd(3) == 0 ? now + 30 * DAY : now + 1 + rnd(600);
+        snprintf(until, sizeof(until), "2027-01-15T%02d:%02d:%02dZ",
+                 (int)((expires[i] - NOW + 8 * 3600) / 3600),
+                 (int)((expires[i] - NOW) / 60 % 60),
+                 (int)((expires[i] - NOW) % 60));
+        evs[i] = mk(id, obs, NULL, expires[i] < now + DAY ? until : NULL);
+        if (expires[i] >= now + DAY)
+            expires[i] = now + 30 * DAY;
+        cr_assert_geq(am_window_add(w, evs[i], NULL, 1, now), 0);
+        if (i % 500 == 0)
+            am_window_expire(w, now);
+    }
+    /* Most of them expired: their postings were dropped by a reindex. */
+    int64_t now = NOW + N + 700;
+    am_window_expire(w, now);
+    for (int q = 0; q < 400; q++) {
+        am_window_probe_t p;
+        char val[80], got[8192], want[8192];
+        size_t gl = 0, wl = 0;
+        am_asset_kind_t kind = (am_asset_kind_t)(1 + rnd(4));
+        if (kind == AM_ASSET_IP)
+            rnd_ip(val, sizeof(val), rnd(2));
+        else if (kind == AM_ASSET_ASN)
+            snprintf(val, sizeof(val), "%u", 64500 + rnd(5));
+        else if (kind == AM_ASSET_KEYWORD)
+            snprintf(val, sizeof(val), "%s", labels[rnd(8)]);
+        else
+            rnd_name(val, sizeof(val));
+        p = probe(kind, val, rnd(2));
+        am_window_hits_free(&hits);
+        cr_assert_geq(am_window_find(w, &p, 1, 2, now, &hits), 0);
+        got[0] = want[0] = '\0';
+        for (size_t j = 0; j < hits.n; j++)
+            gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s ",
+                                   hits.v[j].ev->id);
+        for (int i = 0; i < N; i++)
+            if (expires[i] > now && bf_match(&p, evs[i]) &&
+                wl < sizeof(want) - 16)
+                wl += (size_t)snprintf(want + wl, sizeof(want) - wl, "e%d ",
+                                       i);
+        cr_assert_str_eq(got, want, "%s (kind %d, subdomains %d)", val,
+                         kind, p.include_subdomains);
+        checked += hits.n;
+    }
+    cr_expect_gt(checked, 1000);
+    for (int i = 0; i < N; i++)
+        ev_free(evs[i]);
+}
