@@ -113,4 +113,33 @@ void am_metrics_render(const am_metrics_t *m, am_buf_t *b) {
          "Version of the inventory in use (one more per rebuild).");
     am_buf_printf(b, "assetmatch_inventory_version %lld\n",
                   (long long)LOAD(m->inventory_version));
+    head(b, "assetmatch_inventory_build_seconds", "gauge",
+         "Time the last matcher rebuild took.");
+    am_buf_printf(b, "assetmatch_inventory_build_seconds %.3f\n",
+                  (double)LOAD(m->inventory_build_ms) / 1e3);
+    head(b, "assetmatch_inventory_change_to_effect_seconds", "gauge",
+         "Last swap: from the oldest asset change in it (record time) to "
+         "the swap.");
+    am_buf_printf(b, "assetmatch_inventory_change_to_effect_seconds %.3f\n",
+                  (double)LOAD(m->inventory_effect_ms) / 1e3);
+    head(b, "assetmatch_asset_changes_total", "counter",
+         "Records of the assets topic applied.");
+    am_buf_printf(b, "assetmatch_asset_changes_total %llu\n",
+                  (unsigned long long)LOAD(m->asset_changes));
+    head(b, "assetmatch_asset_dead_letters_total", "counter",
+         "Records of the assets topic rejected to the dead-letter topic.");
+    am_buf_printf(b, "assetmatch_asset_dead_letters_total %llu\n",
+                  (unsigned long long)LOAD(m->asset_dead_letters));
+    head(b, "assetmatch_window_indicators", "gauge",
+         "Recent indicators kept for retroactive matching.");
+    am_buf_printf(b, "assetmatch_window_indicators %lld\n",
+                  (long long)LOAD(m->window_indicators));
+    head(b, "assetmatch_window_bytes", "gauge",
+         "Bytes of the window of recent indicators.");
+    am_buf_printf(b, "assetmatch_window_bytes %lld\n",
+                  (long long)LOAD(m->window_bytes));
+    head(b, "assetmatch_retroactive_notifications_total", "counter",
+         "Notifications of new assets about indicators seen before.");
+    am_buf_printf(b, "assetmatch_retroactive_notifications_total %llu\n",
+                  (unsigned long long)LOAD(m->retro_notifications));
 }

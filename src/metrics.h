@@ -42,6 +42,16 @@ typedef struct am_metrics_s {
     atomic_int_fast64_t inventory_assets[5]; /* by am_asset_kind_t */
     atomic_int_fast64_t inventory_version;
     atomic_int_fast64_t inventory_loaded; /* 0/1 */
+    /* The live inventory and retroactive matching (live.h, issue 5). */
+    atomic_int_fast64_t inventory_build_ms;  /* the last rebuild */
+    atomic_int_fast64_t inventory_effect_ms; /* last swap: its oldest
+                                              * change's record time to
+                                              * the swap */
+    atomic_uint_fast64_t asset_changes;      /* asset records applied */
+    atomic_uint_fast64_t asset_dead_letters; /* asset records rejected */
+    atomic_int_fast64_t window_indicators;
+    atomic_int_fast64_t window_bytes;
+    atomic_uint_fast64_t retro_notifications;
 } am_metrics_t;
 
 /** @brief Zeroes \p m and names its two input topics. */
