@@ -49,6 +49,7 @@ fuzz: fuzz-build
 test: build asan fuzz-build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 	tests/fuzz/run.sh $(FUZZ) $(TEST_FUZZ_SECONDS)
 
