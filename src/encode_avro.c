@@ -234,6 +234,14 @@ static void set_int(enc_t *e, avro_value_t *rec, const char *name,
         fail(e, "field '%s': %s", name, avro_strerror());
 }
 
+static void set_bool(enc_t *e, avro_value_t *rec, const char *name,
+                     bool b) {
+    avro_value_t v;
+
+    if (slot(e, rec, name, false, &v) && avro_value_set_boolean(&v, b) != 0)
+        fail(e, "field '%s': %s", name, avro_strerror());
+}
+
 static void set_enum(enc_t *e, avro_value_t *rec, const char *name,
                      const char *symbol) {
     avro_value_t v;
@@ -359,6 +367,7 @@ static void set_all(enc_t *e, avro_value_t *rec, const am_notification_t *nt) {
     set_str(e, rec, "protocol", ev->protocol);
     set_str(e, rec, "tag", ev->tag);
     set_str(e, rec, "match_time", nt->match_time);
+    set_bool(e, rec, "retroactive", nt->retroactive);
     if (sub(e, rec, "origin", nt->origin != NULL, &v)) {
         set_str(e, &v, "topic", nt->origin->topic);
         set_int(e, &v, "partition", nt->origin->partition);

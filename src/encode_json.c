@@ -146,6 +146,8 @@ int am_encode_json(am_buf_t *b, const am_notification_t *nt) {
     am_buf_putc(b, ',');
     am_jsonw_kv_str(b, "match_time", nt->match_time);
     am_buf_putc(b, ',');
+    am_jsonw_key(b, "retroactive");
+    am_buf_puts(b, nt->retroactive ? "true," : "false,");
     am_jsonw_key(b, "origin");
     if (nt->origin) {
         am_buf_putc(b, '{');

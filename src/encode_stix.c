@@ -570,6 +570,13 @@ static void sighting(enc_t *e, const char *nid) {
     kv_str(b, "first_seen", e->time);
     kv_str(b, "last_seen", e->time);
     kv_int(b, "count", 1);
+    /* A custom property (STIX 2.1 section 11.1), only when set: the
+     * sighting was made when the asset was added, after the event. */
+    if (e->nt->retroactive) {
+        comma(b);
+        am_jsonw_key(b, "x_assetmatch_retroactive");
+        am_buf_puts(b, "true");
+    }
     kv_str(b, "sighting_of_ref", e->subject);
     if (e->nt->ev->kind == AM_EVENT_SCAN)
         kv_list1(b, "observed_data_refs", e->subject);

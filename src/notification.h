@@ -11,6 +11,7 @@
 #ifndef AM_NOTIFICATION_H
 #define AM_NOTIFICATION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "classify.h"
@@ -39,6 +40,9 @@ typedef struct am_notification_s {
     const am_origin_t *origin; /* may be NULL */
     const char *match_time;    /* RFC 3339 UTC; may be NULL */
     const am_classify_t *cl;   /* advice texts; may be NULL (no advice) */
+    bool retroactive;          /* an asset added (or verified) later was
+                                * matched against the window of recent
+                                * indicators (window.h), not a live match */
 } am_notification_t;
 
 /**
