@@ -172,9 +172,11 @@ int am_decode(am_format_t fmt, const char *buf, size_t len,
     }
     if (!h.now)
         h.now = (int64_t)time(NULL);
-    if (fmt == AM_FORMAT_AUTO)
+    /* Recognition that needs no parse; a JSON object is recognised below,
+     * from the one parse its decoder uses too. */
+    if (fmt == AM_FORMAT_AUTO && !(p < end && *p == '{'))
         fmt = am_decode_detect(buf, len);
-    if (used)
+    if (used && fmt != AM_FORMAT_AUTO)
         *used = fmt;
 
     if (fmt == AM_FORMAT_AVRO) {
@@ -197,11 +199,17 @@ int am_decode(am_format_t fmt, const char *buf, size_t len,
     }
     root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
+        if (used && fmt == AM_FORMAT_AUTO)
+            *used = AM_FORMAT_JSON;
         snprintf(err, sizeof(err), "invalid JSON at line %d column %d: %s",
                  je.line, je.column, je.text);
         sink->reject(-1, err, sink->opaque);
         return -1;
     }
+    if (fmt == AM_FORMAT_AUTO)
+        fmt = json_is_object(root) ? detect_object(root) : AM_FORMAT_JSON;
+    if (used)
+        *used = fmt;
     if (!json_is_object(root)) {
         sink->reject(-1, "not a JSON object", sink->opaque);
         json_decref(root);
