@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void am_config_init(am_config_t *cfg) {
     memset(cfg, 0, sizeof(*cfg));
@@ -19,6 +20,10 @@ void am_config_init(am_config_t *cfg) {
     cfg->http_listen = strdup("127.0.0.1:9464");
     cfg->log_level = 6;
     cfg->batch_size = 1000;
+    cfg->rebuild_interval_ms = 1000;
+    cfg->rebuild_max_changes = 10000;
+    cfg->window_max_age_s = 30 * 86400;
+    cfg->window_max_bytes = (size_t)512 << 20;
 }
 
 void am_config_free(am_config_t *cfg) {
@@ -81,6 +86,37 @@ static int set_long(long *dst, const char *key, const char *value, long lo,
     return 0;
 }
 
+/* A number with an optional unit: the factor of each suffix in units. */
+typedef struct unit_s {
+    const char *suffix;
+    int64_t factor;
+} unit_t;
+
+static int set_scaled(int64_t *dst, const char *key, const char *value,
+                      const unit_t *units, const char *what, char *err,
+                      size_t err_size) {
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (!errno && end != value && v >= 0) {
+        if (!*end) {
+            *dst = v;
+            return 0;
+        }
+        for (const unit_t *u = units; u->suffix; u++)
+            if (!strcasecmp(end, u->suffix) && v <= INT64_MAX / u->factor) {
+                *dst = v * u->factor;
+                return 0;
+            }
+    }
+    snprintf(err, err_size, "%s: '%s' is not %s", key, value, what);
+    return -1;
+}
+
 static int add_kafka(am_config_t *cfg, const char *name, const char *value,
                      am_kafka_scope_t scope, char *err, size_t err_size) {
     am_kafka_prop_t *np;
@@ -130,7 +166,14 @@ static const char help[] =
     "  http.listen               metrics and health, host:port; empty\n"
     "                            disables [127.0.0.1:9464]\n"
     "  log.level                 error, warning, notice, info, debug [info]\n"
-    "  consumer.batch_size       messages taken at once [1000]\n";
+    "  consumer.batch_size       messages taken at once [1000]\n"
+    "  inventory.rebuild_interval_ms  asset changes are gathered this long\n"
+    "                            before the matcher is rebuilt [1000]\n"
+    "  inventory.rebuild_max_changes  or until this many [10000]\n"
+    "  window.max_age            recent indicators kept for new assets:\n"
+    "                            at most this old (s, m, h, d) [30d]\n"
+    "  window.max_bytes          and this much memory (KB, MB, GB); 0\n"
+    "                            turns retroactive matching off [512MB]\n";
 
 const char *am_config_help(void) {
     return help;
@@ -215,6 +258,38 @@ int am_config_set(am_config_t *cfg, const char *key, const char *value,
         if (set_long(&l, key, value, 1, 100000, err, err_size) < 0)
             return -1;
         cfg->batch_size = (size_t)l;
+        return 0;
+    }
+    if (!strcmp(key, "inventory.rebuild_interval_ms")) {
+        if (set_long(&l, key, value, 1, 3600000, err, err_size) < 0)
+            return -1;
+        cfg->rebuild_interval_ms = l;
+        return 0;
+    }
+    if (!strcmp(key, "inventory.rebuild_max_changes")) {
+        if (set_long(&l, key, value, 1, 100000000, err, err_size) < 0)
+            return -1;
+        cfg->rebuild_max_changes = (size_t)l;
+        return 0;
+    }
+    if (!strcmp(key, "window.max_age")) {
+        static const unit_t u[] = {
+            {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {NULL, 0}};
+        return set_scaled(&cfg->window_max_age_s, key, value, u,
+                          "a duration (30d, 12h, 90m, 3600s)", err,
+                          err_size);
+    }
+    if (!strcmp(key, "window.max_bytes")) {
+        static const unit_t u[] = {{"b", 1},
+                                   {"kb", 1 << 10},
+                                   {"mb", 1 << 20},
+                                   {"gb", 1 << 30},
+                                   {NULL, 0}};
+        int64_t b;
+        if (set_scaled(&b, key, value, u, "a size (512MB, 2GB, bytes)",
+                       err, err_size) < 0)
+            return -1;
+        cfg->window_max_bytes = (size_t)b;
         return 0;
     }
     snprintf(err, err_size, "unknown key '%s'", key);

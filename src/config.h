@@ -52,6 +52,11 @@ typedef struct am_config_s {
     char *http_listen;      /* host:port; "" disables the endpoint */
     int log_level;          /* syslog levels: 3 err .. 7 debug */
     size_t batch_size;      /* messages taken from the consumer at once */
+    /* The live inventory and the window of recent indicators (issue 5). */
+    long rebuild_interval_ms;   /* gather asset changes this long */
+    size_t rebuild_max_changes; /* or this many, then rebuild */
+    int64_t window_max_age_s;   /* indicators kept this long at most */
+    size_t window_max_bytes;    /* and in this much memory; 0: no window */
 } am_config_t;
 
 /** @brief Fills \p cfg with the defaults. */

@@ -14,8 +14,10 @@
 #include "encode_stix.h"
 #include "kafka_in.h"
 #include "kafka_out.h"
+#include "live.h"
 #include "log.h"
 #include "notification.h"
+#include "window.h"
 
 #define AM_FLUSH_TIMEOUT_MS 30000
 /* Room left in a record for its key and headers. */
@@ -42,6 +44,13 @@ struct am_service_s {
     char first_reject[512];
     char match_time[32];
     size_t dlq_max;      /* largest dead-letter record the producer takes */
+    /* The live inventory (issue 5), when set: s->m is acquired from it for
+     * each batch (reader slot 0) and is valid only during the batch; every
+     * indicator matched goes into the window with the matcher's version. */
+    am_live_t *live;
+    am_window_t *win;
+    uint64_t version;
+    time_t now;
 };
 
 static const char *const content_types[] = {
@@ -105,6 +114,12 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
 fail:
     am_service_destroy(s);
     return NULL;
+}
+
+void am_service_set_live(am_service_t *s, am_live_t *live,
+                         am_window_t *win) {
+    s->live = live;
+    s->win = win;
 }
 
 void am_service_destroy(am_service_t *s) {
@@ -173,6 +188,10 @@ static int on_event(am_event_t *ev, void *opaque) {
         am_kafka_track_hold(s->track);
         return 1;
     }
+    /* Kept for assets added later (out of memory only costs them their
+     * retroactive notifications). */
+    if (s->win && ev->kind == AM_EVENT_INDICATOR)
+        am_window_add(s->win, ev, &origin, s->version, (int64_t)s->now);
     for (int i = 0; i < n; i++) {
         am_notification_t nt = {.inv = inv,
                                 .ev = ev,
@@ -324,6 +343,12 @@ static void gauges(am_service_t *s) {
     atomic_store(&m->lag, am_kafka_in_lag(s->in));
     atomic_store(&m->queue_depth, (int64_t)am_kafka_out_queue_len(s->out));
     atomic_store(&m->assigned, (int64_t)am_kafka_in_assigned(s->in));
+    if (s->win) {
+        am_window_expire(s->win, (int64_t)time(NULL));
+        atomic_store(&m->window_indicators,
+                     (int64_t)am_window_count(s->win));
+        atomic_store(&m->window_bytes, (int64_t)am_window_bytes(s->win));
+    }
 }
 
 int am_service_run(am_service_t *s, volatile sig_atomic_t *stop) {
@@ -343,10 +368,15 @@ int am_service_run(am_service_t *s, volatile sig_atomic_t *stop) {
     while (!*stop && !am_kafka_in_failed(s->in)) {
         size_t n = am_kafka_in_poll(s->in, msgs, max, 100);
         am_notification_now(s->match_time);
+        s->now = time(NULL);
+        if (s->live)
+            s->m = am_live_acquire(s->live, 0, &s->version);
         for (size_t i = 0; i < n; i++) {
             process(s, msgs[i]);
             rd_kafka_message_destroy(msgs[i]);
         }
+        if (s->live)
+            am_live_release(s->live, 0);
         am_kafka_out_poll(s->out, 0);
         am_kafka_in_store(s->in);
         if (time(NULL) != last_gauges) {

@@ -32,6 +32,19 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
                              const am_classify_t *cl, am_metrics_t *metrics,
                              char *err, size_t err_size);
 
+typedef struct am_live_s am_live_t;
+typedef struct am_window_s am_window_t;
+
+/**
+ * @brief Matches with the live inventory's current matcher, acquired per
+ *        batch (reader slot 0), instead of the \p m given to
+ *        am_service_new(), and keeps every indicator in \p win (may be
+ *        NULL) for retroactive matching.  Both are borrowed.
+ * @locality before am_service_run().
+ */
+void am_service_set_live(am_service_t *svc, am_live_t *live,
+                         am_window_t *win);
+
 /**
  * @brief Runs until \p *stop is set (SIGTERM, SIGINT) or a record cannot
  *        be delivered; then finishes the batch in hand, commits what was
