@@ -10,7 +10,7 @@
 set -u -o pipefail
 
 build=${1:-build}
-benches=(bench_lpm bench_domain bench_decode bench_engine)
+benches=(bench_lpm bench_domain bench_decode bench_engine bench_live)
 results="$build/bench-results.jsonl"
 out=$(mktemp "${TMPDIR:-/tmp}/bench-run.XXXXXX")
 trap 'rm -f "$out"' EXIT
