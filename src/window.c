@@ -633,7 +633,8 @@ int am_window_find(am_window_t *w, const am_window_probe_t *probes, size_t n,
         query_t q = {w, &probes[i], below_version, now, &f};
         find_one(&q);
     }
-    qsort(f.v, f.n, sizeof(*f.v), cmp_seq);
+    if (f.n)
+        qsort(f.v, f.n, sizeof(*f.v), cmp_seq);
     for (size_t i = 0; !f.oom && i < f.n; i++) {
         if (i && f.v[i] == f.v[i - 1])
             continue;
