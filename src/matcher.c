@@ -287,10 +287,15 @@ am_matcher_t *am_matcher_build(const am_inventory_t *inv,
     am_matcher_t *m = calloc(1, sizeof(*m));
     int rc = -1;
 
-    if (!m)
+    if (!m) {
+        if (opts->own_inventory)
+            am_inventory_destroy((am_inventory_t *)inv);
         goto oom;
+    }
     static atomic_uint_fast64_t serials = 1;
 
+    /* Owned from here, so that every failure below frees it too. */
+    m->own_inventory = opts->own_inventory;
     m->inv = inv;
     m->serial = atomic_fetch_add(&serials, 1);
     for (int s = 0; s < NSETS; s++)
