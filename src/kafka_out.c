@@ -11,15 +11,27 @@ struct am_kafka_out_s {
     rd_kafka_t *rk;
     am_kafka_in_t *in;
     am_metrics_t *metrics;
+    uint64_t failed;      /* deliveries that failed for good */
+    time_t failed_logged; /* when the last such line was written */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         void *opaque) {
     am_kafka_out_t *out = opaque;
 
-    if (rkm->err)
+    /* A broker that refuses everything fails every record in the queue at
+     * once: one line a second says so, with the count. */
+    if (rkm->err && out->failed++ == 0) {
         AM_LOG(AM_LOG_ERR, "delivery to %s failed for good: %s",
                rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+        out->failed_logged = time(NULL);
+    } else if (rkm->err && time(NULL) != out->failed_logged) {
+        AM_LOG(AM_LOG_ERR,
+               "delivery to %s failed for good: %s (%llu records so far)",
+               rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err),
+               (unsigned long long)out->failed);
+        out->failed_logged = time(NULL);
+    }
     if (!rkm->_private)
         return;
     if (!rkm->err) {
