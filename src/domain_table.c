@@ -378,12 +378,15 @@ bool am_domain_table_find(const am_domain_table_t *dt, const char *name,
     return true;
 }
 
-size_t am_domain_table_suffixes(const am_domain_table_t *dt, const char *name,
-                                size_t len, am_domain_hit_t *hits) {
-    uint64_t hash[AM_DOMAIN_TABLE_MAX_HITS];
-    uint16_t start[AM_DOMAIN_TABLE_MAX_HITS];
+/*
+ * The suffix hashes of \p name, shortest suffix first, each with where it
+ * starts; every slot they lead to is prefetched.
+ * @returns how many (0 for a name that cannot be in the table).
+ */
+static size_t suffix_hashes(const am_domain_table_t *dt, const char *name,
+                            size_t len, uint64_t *hash, uint16_t *start) {
     uint64_t st = HASH_SEED;
-    size_t full = len / 8, k = 0, nhits = 0;
+    size_t full = len / 8, k = 0;
 
     /*
      * Longer names cannot be in the table, and the bound keeps every offset
@@ -425,9 +428,16 @@ size_t am_domain_table_suffixes(const am_domain_table_t *dt, const char *name,
     hash[k] = hash_final(st, head_word(name, len), len);
     start[k] = 0;
     __builtin_prefetch(&dt->slots[hash[k] & dt->mask]);
-    k++;
+    return k + 1;
+}
 
-    /* All the slot fetches are in flight; probe longest suffix first. */
+/* Probes the \p k suffixes, longest first, into \p hits. */
+static size_t probe_all(const am_domain_table_t *dt, const char *name,
+                        size_t len, const uint64_t *hash,
+                        const uint16_t *start, size_t k,
+                        am_domain_hit_t *hits) {
+    size_t nhits = 0;
+
     for (size_t i = k; i-- > 0;) {
         const slot_t *s = probe(dt, hash[i], name + start[i], len - start[i]);
 
@@ -439,4 +449,47 @@ size_t am_domain_table_suffixes(const am_domain_table_t *dt, const char *name,
         }
     }
     return nhits;
+}
+
+size_t am_domain_table_suffixes(const am_domain_table_t *dt, const char *name,
+                                size_t len, am_domain_hit_t *hits) {
+    uint64_t hash[AM_DOMAIN_TABLE_MAX_HITS];
+    uint16_t start[AM_DOMAIN_TABLE_MAX_HITS];
+    size_t k = suffix_hashes(dt, name, len, hash, start);
+
+    /* All the slot fetches are in flight; probe longest suffix first. */
+    return probe_all(dt, name, len, hash, start, k, hits);
+}
+
+/*
+ * Several names at once, in three passes so that each pass's cache misses
+ * overlap across the names, not only within one: hash and fetch every
+ * slot; then fetch the arena record of every slot whose hash agrees; then
+ * probe, now mostly from cache.
+ */
+void am_domain_table_suffixes_bulk(const am_domain_table_t *dt,
+                                   const char *const *names,
+                                   const size_t *lens, size_t n,
+                                   am_domain_hit_t *hits, size_t *counts) {
+    uint64_t hash[AM_DOMAIN_TABLE_BULK][AM_DOMAIN_TABLE_MAX_HITS];
+    uint16_t start[AM_DOMAIN_TABLE_BULK][AM_DOMAIN_TABLE_MAX_HITS];
+    size_t k[AM_DOMAIN_TABLE_BULK];
+
+    for (size_t b = 0; b < n; b += AM_DOMAIN_TABLE_BULK) {
+        size_t m = n - b < AM_DOMAIN_TABLE_BULK ? n - b : AM_DOMAIN_TABLE_BULK;
+
+        for (size_t i = 0; i < m; i++)
+            k[i] = suffix_hashes(dt, names[b + i], lens[b + i], hash[i],
+                                 start[i]);
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < k[i]; j++) {
+                const slot_t *s = &dt->slots[hash[i][j] & dt->mask];
+                if (s->hash == hash[i][j])
+                    __builtin_prefetch(record_name(dt, s->record));
+            }
+        for (size_t i = 0; i < m; i++)
+            counts[b + i] = probe_all(dt, names[b + i], lens[b + i], hash[i],
+                                      start[i], k[i],
+                                      hits + (b + i) * AM_DOMAIN_TABLE_MAX_HITS);
+    }
 }

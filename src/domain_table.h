@@ -80,4 +80,18 @@ bool am_domain_table_find(const am_domain_table_t *dt, const char *name,
 size_t am_domain_table_suffixes(const am_domain_table_t *dt, const char *name,
                                 size_t len, am_domain_hit_t *hits);
 
+/* Names looked up together by am_domain_table_suffixes_bulk(). */
+#define AM_DOMAIN_TABLE_BULK 16
+
+/**
+ * @brief am_domain_table_suffixes() of \p n names at once (any n), with
+ *        their memory accesses overlapped: what a batch of events costs.
+ *        The hits of name i are hits[i * AM_DOMAIN_TABLE_MAX_HITS ...] and
+ *        number counts[i].
+ */
+void am_domain_table_suffixes_bulk(const am_domain_table_t *dt,
+                                   const char *const *names,
+                                   const size_t *lens, size_t n,
+                                   am_domain_hit_t *hits, size_t *counts);
+
 #endif

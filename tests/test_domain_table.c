@@ -300,6 +300,27 @@ static size_t random_mismatches(uint64_t seed, const label_set_t *ls) {
     dt = am_domain_table_build(e, n, err, sizeof(err));
     cr_assert_not_null(dt, "%s", err);
 
+    /* The bulk look-up must say exactly what single look-ups say. */
+    for (size_t k = 0; k + 37 <= RAND_QUERIES; k += 37) {
+        static rand_name_t qs[37];
+        static am_domain_hit_t bulk[37 * AM_DOMAIN_TABLE_MAX_HITS];
+        const char *ptrs[37];
+        size_t lens[37], counts[37];
+        for (size_t i = 0; i < 37; i++) {
+            rand_name(&seed, ls, qs[i]);
+            ptrs[i] = qs[i];
+            lens[i] = strlen(qs[i]);
+        }
+        am_domain_table_suffixes_bulk(dt, ptrs, lens, 37, bulk, counts);
+        for (size_t i = 0; i < 37; i++) {
+            am_domain_hit_t one[AM_DOMAIN_TABLE_MAX_HITS];
+            size_t n1 = am_domain_table_suffixes(dt, qs[i], lens[i], one);
+            if (n1 != counts[i] ||
+                memcmp(one, bulk + i * AM_DOMAIN_TABLE_MAX_HITS,
+                       n1 * sizeof(one[0])) != 0)
+                bad++;
+        }
+    }
     for (size_t k = 0; k < RAND_QUERIES; k++) {
         am_domain_hit_t got[AM_DOMAIN_TABLE_MAX_HITS];
         am_domain_hit_t want[AM_DOMAIN_TABLE_MAX_HITS];
