@@ -43,5 +43,6 @@ fi
 import stix2validator, stix2patterns.validator, stix2patterns.pattern
 import medallion, medallion.backends.memory_backend, taxii2client.v21
 import intelmq.lib.bot, intelmq.bots.parsers.shadowserver.parser
+import confluent_kafka.admin
 EOF
 echo "$venv/bin/python"
