@@ -31,21 +31,17 @@
 #include <time.h>
 
 #include "classify.h"
-#include "assets_in.h"
 #include "cmd.h"
 #include "config.h"
 #include "csv.h"
 #include "decode.h"
 #include "devbroker.h"
 #include "fileio.h"
-#include "http.h"
-#include "live.h"
 #include "log.h"
 #include "metrics.h"
 #include "notification.h"
-#include "retro.h"
+#include "runner.h"
 #include "service.h"
-#include "window.h"
 
 #define DEMO_TIMEOUT_S 30
 #define DEMO_PARTITIONS 3
@@ -770,11 +766,7 @@ int am_cmd_demo(int argc, char **argv) {
     am_matcher_t *m = NULL;
     am_classify_t *cl = NULL;
     am_metrics_t metrics;
-    am_http_t *http = NULL;
-    am_live_t *live = NULL;
-    am_window_t *win = NULL;
-    am_retro_t *retro = NULL;
-    am_assets_in_t *assets = NULL;
+    am_runner_t *runner = NULL;
     am_devbroker_t *db = NULL;
     rd_kafka_t *producer = NULL, *reader = NULL;
     svc_thread_t st = {0};
@@ -845,58 +837,18 @@ int am_cmd_demo(int argc, char **argv) {
         goto out;
     printf("dev broker on %s, %d partitions per topic\n",
            am_devbroker_bootstraps(db), d.partitions);
-    if (cfg.window_max_bytes) {
-        am_window_opts_t wo = {cfg.window_max_age_s, cfg.window_max_bytes};
-        if (!(win = am_window_new(&wo)) ||
-            !(retro = am_retro_new(&cfg, win, cl, &metrics))) {
-            fprintf(stderr, "assetmatch demo: out of memory\n");
-            goto out;
-        }
-    }
-    {
-        am_live_opts_t lo = {.include_unverified = cfg.include_unverified,
-                             .rebuild_interval_ms = cfg.rebuild_interval_ms,
-                             .rebuild_max_changes = cfg.rebuild_max_changes,
-                             .readers = 1,
-                             .on_swap = retro ? am_retro_on_swap : NULL,
-                             .opaque = retro,
-                             .metrics = &metrics};
-        live = am_live_new(inv, &lo, err, sizeof(err));
-        inv = NULL; /* taken by live */
-        if (!live) {
-            fprintf(stderr, "assetmatch demo: inventory: %s\n", err);
-            goto out;
-        }
-    }
-    if (!(http = am_http_start(cfg.http_listen, &metrics, err,
-                               sizeof(err)))) {
-        fprintf(stderr, "assetmatch demo: %s\n", err);
+    if (!(runner = am_runner_start(&cfg, inv, cl, &metrics, interrupted,
+                                   err, sizeof(err)))) {
+        inv = NULL; /* taken */
+        if (err[0])
+            fprintf(stderr, "assetmatch demo: %s\n", err);
         goto out;
     }
+    inv = NULL; /* taken */
     printf("metrics on http://127.0.0.1:%d/metrics, health on /healthz and "
            "/readyz, while the demo runs\n",
-           am_http_port(http));
-    if (!(assets = am_assets_in_new(&cfg, live, &metrics, err,
-                                    sizeof(err)))) {
-        fprintf(stderr, "assetmatch demo: %s\n", err);
-        goto out;
-    }
-    if (retro)
-        am_retro_set_producer(retro, am_assets_in_producer(assets));
-    if (am_assets_in_wait_ready(assets, interrupted) < 0)
-        goto out;
-    atomic_store(&metrics.inventory_loaded, 1);
-    {
-        uint64_t v;
-        const am_matcher_t *cur = am_live_acquire(live, 0, &v);
-        st.svc = am_service_new(&cfg, cur, cl, &metrics, err, sizeof(err));
-        am_live_release(live, 0);
-    }
-    if (!st.svc) {
-        fprintf(stderr, "assetmatch demo: %s\n", err);
-        goto out;
-    }
-    am_service_set_live(st.svc, live, win);
+           am_runner_http_port(runner));
+    st.svc = am_runner_service(runner);
     if (pthread_create(&thread, NULL, service_main, &st) != 0) {
         fprintf(stderr, "assetmatch demo: cannot start a thread\n");
         goto out;
@@ -950,14 +902,8 @@ out:
     }
     if (producer)
         rd_kafka_destroy(producer);
-    /* The service first (its matcher is live's), then what feeds live,
-     * then live, then the broker they all talk to. */
-    am_service_destroy(st.svc);
-    am_assets_in_destroy(assets);
-    am_live_destroy(live);
-    am_retro_destroy(retro);
-    am_window_destroy(win);
-    am_http_stop(http);
+    /* What runs first, then the broker it talks to. */
+    am_runner_destroy(runner);
     am_devbroker_stop(db);
     am_match_ctx_destroy(d.ctx);
     for (size_t i = 0; i < d.n_msgs; i++)
