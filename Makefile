@@ -10,7 +10,7 @@ JOBS  ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-bench build asan test bench demo clean help
+.PHONY: all deps deps-bench deps-test build asan test bench demo clean help
 
 all: build
 
@@ -27,6 +27,9 @@ deps:
 
 deps-bench:
 	@scripts/deps.sh --bench
+
+deps-test:
+	@scripts/deps.sh --test
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
@@ -46,7 +49,7 @@ fuzz-build: deps
 fuzz: fuzz-build
 	tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
 
-test: build asan fuzz-build
+test: deps-test build asan fuzz-build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \

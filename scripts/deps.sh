@@ -5,6 +5,8 @@
 # and fails, so `make` never half-builds against a missing library.
 #
 #   scripts/deps.sh          build + test packages
+#   scripts/deps.sh --test   also what the peer tests need (Java 17 and Maven
+#                            for a real Apache Kafka, scripts/kafka.sh)
 #   scripts/deps.sh --bench  also the benchmark baselines (DPDK, kcat, gnuplot)
 set -euo pipefail
 
@@ -16,11 +18,13 @@ pkgs=(
     python3 python3-venv
 )
 bench_pkgs=(libdpdk-dev kcat gnuplot-nox valgrind)
+test_pkgs=(openjdk-17-jre-headless maven)
 
 case "${1:-}" in
     --bench) pkgs+=("${bench_pkgs[@]}") ;;
+    --test) pkgs+=("${test_pkgs[@]}") ;;
     "") ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deps.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
