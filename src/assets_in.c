@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "avro_schema.h"
+#include "utf8.h"
 #include "kafka_conf.h"
 #include "log.h"
 
@@ -108,7 +109,7 @@ static int avro_walk(avro_schema_t sch, const unsigned char *p,
                          name);
                 return -1;
             }
-            if (x && !am__avro_utf8_len(p, (size_t)x)) {
+            if (x && !am_utf8_len(p, (size_t)x)) {
                 snprintf(reason, size, "Avro: field '%s': not UTF-8", name);
                 return -1;
             }

@@ -119,25 +119,3 @@ avro_schema_t am_avro_schema_get(am_avro_schema_id_t id, char *err,
     return schemas[id];
 }
 
-size_t am__avro_utf8_len(const unsigned char *s, size_t n) {
-    size_t len;
-    uint32_t cp;
-
-    if (s[0] < 0x80)
-        return s[0] != 0;
-    if (s[0] < 0xc2 || s[0] > 0xf4)
-        return 0;
-    len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-    if (len > n)
-        return 0;
-    cp = s[0] & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}

@@ -66,11 +66,6 @@ avro_schema_t am_avro_schema_load_file(const char *path, char *err,
 avro_schema_t am_avro_schema_get(am_avro_schema_id_t id, char *err,
                                  size_t err_size);
 
-/**
- * @brief Internal to decode_avro.c and encode_avro.c.
- * @returns the length of the valid UTF-8 sequence (not NUL) at \p s, at
- *          most \p n bytes (n > 0), or 0 when it is not one.
- */
-size_t am__avro_utf8_len(const unsigned char *s, size_t n);
+
 
 #endif

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "avro_schema.h"
+#include "utf8.h"
 #include "decode.h"
 
 /* ---- the walk: structure and bounds of the bytes ----------------------- */
@@ -178,7 +179,7 @@ static int walk_string(walk_t *w) {
         return -1;
     s = w->p;
     for (size_t i = 0; i < (size_t)n;) {
-        size_t ulen = am__avro_utf8_len(s + i, (size_t)n - i);
+        size_t ulen = am_utf8_len(s + i, (size_t)n - i);
         if (ulen == 0)
             return fail(w, s[i] ? "not UTF-8 (byte %zu)" : "NUL byte at %zu",
                         i);

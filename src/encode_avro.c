@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "avro_schema.h"
+#include "utf8.h"
 #include "classify.h"
 
 /* ---- the per-thread value and writer ----------------------------------- */
@@ -180,7 +181,7 @@ static const char *utf8(enc_t *e, const char *s) {
     char *t;
 
     while (i < n) {
-        size_t ulen = am__avro_utf8_len(u + i, n - i);
+        size_t ulen = am_utf8_len(u + i, n - i);
         if (!ulen)
             break;
         i += ulen;
@@ -193,7 +194,7 @@ static const char *utf8(enc_t *e, const char *s) {
     }
     t = e->es->text;
     for (i = 0; i < n;) {
-        size_t ulen = am__avro_utf8_len(u + i, n - i);
+        size_t ulen = am_utf8_len(u + i, n - i);
         if (ulen) {
             memcpy(t + o, s + i, ulen);
             o += ulen;

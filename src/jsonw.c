@@ -1,5 +1,7 @@
 #include "jsonw.h"
 
+#include "utf8.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,27 +72,6 @@ void am_buf_printf(am_buf_t *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-    size_t len;
-    uint32_t cp;
-
-    if (s[0] < 0xc2 || s[0] > 0xf4)
-        return 0;
-    len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-    if (len > n)
-        return 0;
-    cp = s[0] & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
 
 void am_jsonw_str(am_buf_t *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
@@ -108,7 +89,7 @@ void am_jsonw_str(am_buf_t *b, const char *s, size_t n) {
             i++;
             continue;
         }
-        if (c >= 0x80 && (ulen = utf8_len(u + i, n - i)) > 0) {
+        if (c >= 0x80 && (ulen = am_utf8_len(u + i, n - i)) > 0) {
             i += ulen;
             continue;
         }
