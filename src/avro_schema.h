@@ -66,6 +66,4 @@ avro_schema_t am_avro_schema_load_file(const char *path, char *err,
 avro_schema_t am_avro_schema_get(am_avro_schema_id_t id, char *err,
                                  size_t err_size);
 
-
-
 #endif

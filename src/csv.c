@@ -1,5 +1,6 @@
 #include "csv.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,13 @@ int am_csv_next(am_csv_t *csv, am_csv_field_t *fields, size_t max, size_t *n,
             fields[i].s = csv->buf ? csv->buf + quoted_off[i] : "";
     *n = nf;
     return 1;
+}
+
+void am_csv_trim(const char **s, size_t *n) {
+    while (*n && isspace((unsigned char)**s)) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n && isspace((unsigned char)(*s)[*n - 1]))
+        (*n)--;
 }

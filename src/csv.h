@@ -44,4 +44,8 @@ void am_csv_free(am_csv_t *csv);
 int am_csv_next(am_csv_t *csv, am_csv_field_t *fields, size_t max, size_t *n,
                 char *err, size_t err_size);
 
+/** @brief Trims blanks (spaces, tabs, line ends) at both ends of the \p *n
+ *         bytes at \p *s: spreadsheets leave them around fields. */
+void am_csv_trim(const char **s, size_t *n);
+
 #endif

@@ -162,22 +162,13 @@ static size_t type_from_name(const char *name, const char **type) {
 
 /* ---- value helpers ------------------------------------------------------- */
 
-static void trim(const char **s, size_t *n) {
-    while (*n && isspace((unsigned char)**s)) {
-        (*s)++;
-        (*n)--;
-    }
-    while (*n && isspace((unsigned char)(*s)[*n - 1]))
-        (*n)--;
-}
-
 /* The non-empty value of \p f, trimmed, or false. */
 static bool value(const ss_field_t *f, const char **s, size_t *n) {
     if (!f || !f->val)
         return false;
     *s = f->val;
     *n = f->val_len;
-    trim(s, n);
+    am_csv_trim(s, n);
     return *n > 0;
 }
 
@@ -741,7 +732,7 @@ int am_decode_shadowserver_csv(const char *buf, size_t len,
     for (size_t i = 0; i < ncols; i++) {
         const char *s = rec[i].s;
         size_t n = rec[i].len;
-        trim(&s, &n);
+        am_csv_trim(&s, &n);
         memcpy(names + total, s, n);
         names[total + n] = '\0';
         fields[i].name = names + total;

@@ -222,16 +222,6 @@ static uint64_t *asset_slot(am_inventory_t *inv, uint32_t tenant,
     return &ix->slots[j];
 }
 
-/* Trims blanks at both ends (spreadsheets leave them). */
-static void trim(const char **s, size_t *n) {
-    while (*n && isspace((unsigned char)**s)) {
-        (*s)++;
-        (*n)--;
-    }
-    while (*n && isspace((unsigned char)(*s)[*n - 1]))
-        (*n)--;
-}
-
 static int parse_bool(const char *s, size_t n, bool *out) {
     static const char *const yes[] = {"true", "1", "yes", "y", "t"};
     static const char *const no[] = {"false", "0", "no", "n", "f"};
@@ -372,14 +362,14 @@ static int put(am_inventory_t *inv, const am_asset_input_t *in, bool replace,
         snprintf(err, err_size, "a read-only snapshot of the inventory");
         return -1;
     }
-    trim(&tid, &tid_n);
-    trim(&aid, &aid_n);
-    trim(&kind, &kind_n);
-    trim(&val, &val_n);
+    am_csv_trim(&tid, &tid_n);
+    am_csv_trim(&aid, &aid_n);
+    am_csv_trim(&kind, &kind_n);
+    am_csv_trim(&val, &val_n);
     if (inc)
-        trim(&inc, &inc_n);
+        am_csv_trim(&inc, &inc_n);
     if (ver)
-        trim(&ver, &ver_n);
+        am_csv_trim(&ver, &ver_n);
 
     if (check_id("tenant_id", tid, tid_n, err, err_size) < 0 ||
         check_id("asset_id", aid, aid_n, err, err_size) < 0)
@@ -497,8 +487,8 @@ int am_inventory_remove(am_inventory_t *inv, const char *tenant_id,
 
     if (inv->readonly || !ix->mask)
         return 1;
-    trim(&tenant_id, &tenant_id_len);
-    trim(&asset_id, &asset_id_len);
+    am_csv_trim(&tenant_id, &tenant_id_len);
+    am_csv_trim(&asset_id, &asset_id_len);
     /* Interning an unknown tenant here would add it; look it up only. */
     if ((t = tenant_find(inv, tenant_id, tenant_id_len, NULL)) < 0)
         return 1;
@@ -629,7 +619,7 @@ static int load_csv(loader_t *ld, const am_file_t *f, char *err,
         for (size_t i = 0; i < n; i++) {
             const char *s = fl[i].s;
             size_t len = fl[i].len;
-            trim(&s, &len);
+            am_csv_trim(&s, &len);
             if (strlen(col_names[c]) == len &&
                 strncasecmp(s, col_names[c], len) == 0)
                 col[c] = (int)i;
@@ -751,7 +741,7 @@ static int load_jsonl(loader_t *ld, const am_file_t *f) {
         const char *s = p;
         size_t n = (size_t)(e - s);
         line++;
-        trim(&s, &n);
+        am_csv_trim(&s, &n);
         if (n)
             add_json_record(ld, line, s, n);
         p = nl ? nl + 1 : end;
