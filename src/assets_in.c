@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "avro_schema.h"
@@ -358,6 +359,35 @@ static void *run(void *arg) {
     return NULL;
 }
 
+/* Right after a topic is created, or while a leader moves, a partition
+ * answers "not leader" for a moment: such errors are retried for up to
+ * 30 s before the start fails. */
+static bool retriable(rd_kafka_resp_err_t e) {
+    return e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+           e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+           e == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+           e == RD_KAFKA_RESP_ERR__TRANSPORT ||
+           e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+           e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+}
+
+static rd_kafka_resp_err_t query_ends(am_assets_in_t *ai, int32_t part,
+                                      int64_t *lo, int64_t *hi) {
+    rd_kafka_resp_err_t e;
+
+    for (int tries = 0;; tries++) {
+        e = rd_kafka_query_watermark_offsets(ai->rk, ai->cfg->topic_assets,
+                                             part, lo, hi, 10000);
+        if (!e || !retriable(e) || tries == 150)
+            return e;
+        if (tries == 0)
+            AM_LOG(AM_LOG_NOTICE, "assets topic %s [%d]: %s; retrying",
+                   ai->cfg->topic_assets, (int)part, rd_kafka_err2str(e));
+        usleep(200 * 1000);
+    }
+}
+
 /* The partitions of the topic and their end offsets now. */
 static int discover(am_assets_in_t *ai, char *err, size_t err_size) {
     const rd_kafka_metadata_t *md = NULL;
@@ -381,8 +411,7 @@ static int discover(am_assets_in_t *ai, char *err, size_t err_size) {
             int64_t lo = 0, hi = 0;
             part_t *p = &ai->parts[ai->n_parts++];
             p->id = t->partitions[i].id;
-            e = rd_kafka_query_watermark_offsets(
-                ai->rk, ai->cfg->topic_assets, p->id, &lo, &hi, 10000);
+            e = query_ends(ai, p->id, &lo, &hi);
             if (e) {
                 snprintf(err, err_size, "assets topic %s [%d]: %s",
                          ai->cfg->topic_assets, (int)p->id,

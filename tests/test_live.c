@@ -251,3 +251,27 @@ Test(live, bad_asset_records_go_to_the_dead_letter_topic, .timeout = 120) {
     indicator("ev-good", "ip", "192.0.2.1", NULL);
     IT_ASSERT(notified("ev-good", "t", true, 15), "good record not applied");
 }
+
+/* Regression: right after the assets topic is created, or while a leader
+ * moves, the end offsets answer "not leader" for a moment; the start used
+ * to fail on it instead of retrying. */
+Test(live, start_retries_a_partition_without_leader, .timeout = 120) {
+    it_proc_t *p;
+
+    asset("n", "a", "asn", "AS65002", "true");
+    it_flush();
+    /* Kafka protocol ApiKey 2, ListOffsets: what the end-offset query
+     * sends (librdkafka does not export its RD_KAFKAP_* names). */
+    rd_kafka_mock_push_request_errors(
+        it_mock(), 2, 4,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+    p = it_run(fast);
+    applied(p, 1, 0);
+    indicator("ev-leader", "asn", "65002", NULL);
+    IT_ASSERT(notified("ev-leader", "n", true, 15), "no notification");
+    it_signal(p, SIGTERM);
+    IT_ASSERT(it_wait_exit(p, 30) == 0, "exit status %d", p->status);
+}
