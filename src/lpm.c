@@ -14,7 +14,7 @@
  *     key:     | S bits                | 6 bits | 6 bits | ...
  *                  |                       |        |
  *                  v                       v        v
- *     top[2^S]   value or NONE       (93% of random IPv4 keys at 1M)
+ *     top[2^S]   value or NONE       (86% of random IPv4 keys at 1M)
  *                NODE_FLAG | i ----> nodes[i] --> nodes[j] ...
  *                                      |
  *                                      leaf: value
@@ -35,13 +35,16 @@
  * usable cache, DRAM at 200-300 ns), random look-ups over a large table
  * miss the cache at every dependent step, and the processor overlaps
  * independent look-ups only while their instructions fit in its reorder
- * window.  So the common case is one memory access and a handful of
- * instructions: the top entry is the value itself (when every value is
- * below 2^31; else a leaf position, one access more), and a key that goes
- * below it usually finds its value in the node's own cache line.  A plain
- * poptrie with a 16- or 18-bit top table, 3-4 dependent misses per key,
- * did 0.2-0.3x DPDK's rte_lpm here; this layout is at par with it or
- * better, and IPv6 at 200K prefixes beats rte_lpm6 (see bench_lpm).
+ * window.  So the common case is one memory access and eight instructions:
+ * the top entry is the value itself (when every value is below 2^31; else
+ * a leaf position, one access more), and a key that goes below it usually
+ * finds its value in the node's own cache line.  Measured against DPDK's
+ * rte_lpm with 1M random IPv4 prefixes and random keys: a plain poptrie
+ * (16- or 18-bit top, 3-4 dependent misses per key) did 0.2-0.3x; this
+ * layout does about 1x in single look-ups and 1.1-1.3x in bulk; a 23- or
+ * 24-bit top was no faster here for 1.3-2x the memory, and a per-slot
+ * filter that made the branch to the nodes 5x rarer cost more in
+ * instructions than it saved.  IPv6 at 200K prefixes beats rte_lpm6.
  *
  * The sorted array holds the prefixes in address order, shorter first at
  * the same address, with a link from each to the next shorter prefix that

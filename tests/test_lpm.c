@@ -1,7 +1,9 @@
 /*
  * Tests for lpm: small tables checked by hand (edges: /0, host prefixes,
- * one address at many lengths, deep IPv6), the build errors, and random
- * tables of both families checked against a linear scan of their entries.
+ * one address at many lengths, deep IPv6), the build errors, random tables
+ * of both families checked against a linear scan of their entries, and
+ * tables large enough to widen the direct table checked against a hash of
+ * their prefixes.  Seeds are fixed.
  *
  * Every table built by BUILD4()/BUILD6() gives entry i the value 100 + i,
  * so an expected value names the entry by its position in the list.
@@ -44,8 +46,10 @@ static am_lpm_t *build_list(int family, const char *const *cidrs, size_t n) {
 
 #define LIST(...) (const char *const[]){__VA_ARGS__}
 #define COUNT(...) (sizeof(LIST(__VA_ARGS__)) / sizeof(const char *))
-#define BUILD4(...) build_list(AM_IPADDR_V4, LIST(__VA_ARGS__), COUNT(__VA_ARGS__))
-#define BUILD6(...) build_list(AM_IPADDR_V6, LIST(__VA_ARGS__), COUNT(__VA_ARGS__))
+#define BUILD4(...)                                                           \
+    build_list(AM_IPADDR_V4, LIST(__VA_ARGS__), COUNT(__VA_ARGS__))
+#define BUILD6(...)                                                           \
+    build_list(AM_IPADDR_V6, LIST(__VA_ARGS__), COUNT(__VA_ARGS__))
 
 static uint32_t host_order(const am_prefix_t *p) {
     return (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 |
@@ -436,9 +440,9 @@ static int cmp_prefix(const void *x, const void *y) {
     return c ? c : (int)a->prefix.len - (int)b->prefix.len;
 }
 
-/* \p n unique prefixes, in random order, valued value_base + 7i + 1.  A third are random; a third
- * narrow an earlier one and a third widen one, so that prefixes nest
- * deeply and share addresses. */
+/* \p n unique prefixes, in random order, valued value_base + 7i + 1.  A
+ * third are random; a third narrow an earlier one and a third widen one,
+ * so that prefixes nest deeply and share addresses. */
 static size_t random_table(uint64_t *s, int family, am_lpm_entry_t *ent,
                            size_t n, uint32_t value_base) {
     unsigned width = family == AM_IPADDR_V4 ? 32 : 128;
