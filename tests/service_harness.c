@@ -25,9 +25,25 @@
 
 #define IT_TOPICS "indicators,scan-results,notifications,dead-letter,assets"
 #define IT_INVENTORY AM_TEST_DATA "/service/inventory.csv"
+#define IT_N_TOPICS 5
+
+/* The standard topics as the tests name them, and the config key that
+ * names each for the service. */
+static const struct {
+    const char *name, *key;
+} it_topics[IT_N_TOPICS] = {
+    {"indicators", "topics.indicators"},
+    {"scan-results", "topics.scan_results"},
+    {"notifications", "topics.notifications"},
+    {"dead-letter", "topics.dead_letter"},
+    {"assets", "topics.assets"},
+};
 
 static struct {
-    am_devbroker_t *db;
+    am_devbroker_t *db;  /* the mock cluster, or NULL on a real broker */
+    const char *bootstrap; /* AM_IT_BOOTSTRAP: a real broker, or NULL */
+    char prefix[48];     /* of this test's topics on a real broker, or "" */
+    char topic[IT_N_TOPICS][96]; /* the standard topics, prefixed */
     char dir[64];
     char group[64];
     char conf[128];
@@ -134,12 +150,34 @@ static void on_input_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
     }
 }
 
+/* The bootstrap servers: the real broker's, or the mock cluster's. */
+static const char *bootstraps(void) {
+    return w.bootstrap ? w.bootstrap : am_devbroker_bootstraps(w.db);
+}
+
+/* The topic the tests call \p name: on a real broker, this test's own
+ * (prefixed); otherwise \p name itself. */
+static const char *tname(const char *name) {
+    for (int i = 0; i < IT_N_TOPICS; i++)
+        if (!strcmp(name, it_topics[i].name))
+            return w.topic[i];
+    return name;
+}
+
+/* The reverse: a topic name read from a header, as the tests call it. */
+static void untname(char *topic) {
+    size_t n = strlen(w.prefix);
+
+    if (n && !strncmp(topic, w.prefix, n))
+        memmove(topic, topic + n, strlen(topic + n) + 1);
+}
+
 static rd_kafka_conf_t *client_conf(void) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char why[256];
 
-    cr_assert_eq(rd_kafka_conf_set(conf, "bootstrap.servers",
-                                   am_devbroker_bootstraps(w.db), why,
+    cr_assert_eq(rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps(),
+                                   why,
                                    sizeof(why)),
                  RD_KAFKA_CONF_OK, "%s", why);
     rd_kafka_conf_set(conf, "log_level", "3", why, sizeof(why));
@@ -149,15 +187,109 @@ static rd_kafka_conf_t *client_conf(void) {
     return conf;
 }
 
+/* Waits until every partition of this test's topics has a leader. */
+static void wait_leaders(int partitions) {
+    double deadline = now_s() + 30;
+    const rd_kafka_metadata_t *md;
+    const char *why = "no metadata";
+
+    for (;;) {
+        int ready = 0;
+        if (rd_kafka_metadata(w.producer, 1, NULL, &md, 5000) == 0) {
+            for (int t = 0; t < md->topic_cnt; t++) {
+                const rd_kafka_metadata_topic_t *mt = &md->topics[t];
+                bool ok = !mt->err && mt->partition_cnt == partitions;
+                for (int i = 0; ok && i < mt->partition_cnt; i++)
+                    ok = !mt->partitions[i].err &&
+                         mt->partitions[i].leader >= 0;
+                for (int i = 0; i < IT_N_TOPICS; i++)
+                    if (!strcmp(mt->topic, w.topic[i])) {
+                        ready += ok;
+                        if (!ok)
+                            why = w.topic[i];
+                    }
+            }
+            rd_kafka_metadata_destroy(md);
+        }
+        if (ready == IT_N_TOPICS)
+            return;
+        cr_assert_lt(now_s(), deadline,
+                     "%s: not every partition has a leader in 30 s", why);
+        it_nap_ms(100);
+    }
+}
+
+/* Creates this test's topics on the real broker with the Admin API: the
+ * assets topic compacted, the inputs taking the oversized record of the
+ * dead-letter test. */
+static void create_topics(int partitions) {
+    rd_kafka_NewTopic_t *nt[IT_N_TOPICS];
+    rd_kafka_queue_t *q = rd_kafka_queue_new(w.producer);
+    rd_kafka_AdminOptions_t *opt =
+        rd_kafka_AdminOptions_new(w.producer, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_event_t *ev;
+    const rd_kafka_CreateTopics_result_t *res;
+    const rd_kafka_topic_result_t **tr;
+    size_t n;
+    char err[512];
+
+    rd_kafka_AdminOptions_set_request_timeout(opt, 30000, err, sizeof(err));
+    rd_kafka_AdminOptions_set_operation_timeout(opt, 30000, err,
+                                                sizeof(err));
+    for (int i = 0; i < IT_N_TOPICS; i++) {
+        nt[i] = rd_kafka_NewTopic_new(w.topic[i], partitions, 1, err,
+                                      sizeof(err));
+        cr_assert_not_null(nt[i], "%s: %s", w.topic[i], err);
+        if (!strcmp(it_topics[i].name, "assets"))
+            cr_assert_eq(rd_kafka_NewTopic_set_config(
+                             nt[i], "cleanup.policy", "compact"),
+                         0);
+        if (!strcmp(it_topics[i].name, "indicators") ||
+            !strcmp(it_topics[i].name, "scan-results"))
+            cr_assert_eq(rd_kafka_NewTopic_set_config(
+                             nt[i], "max.message.bytes", "4000000"),
+                         0);
+    }
+    rd_kafka_CreateTopics(w.producer, nt, IT_N_TOPICS, opt, q);
+    ev = rd_kafka_queue_poll(q, 60000);
+    cr_assert_not_null(ev, "CreateTopics: no answer in 60 s");
+    cr_assert_eq(rd_kafka_event_error(ev), 0, "CreateTopics: %s",
+                 rd_kafka_event_error_string(ev));
+    res = rd_kafka_event_CreateTopics_result(ev);
+    cr_assert_not_null(res);
+    tr = rd_kafka_CreateTopics_result_topics(res, &n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(rd_kafka_topic_result_error(tr[i]), 0,
+                     "CreateTopics %s: %s", rd_kafka_topic_result_name(tr[i]),
+                     rd_kafka_topic_result_error_string(tr[i]));
+    rd_kafka_event_destroy(ev);
+    rd_kafka_NewTopic_destroy_array(nt, IT_N_TOPICS);
+    rd_kafka_AdminOptions_destroy(opt);
+    rd_kafka_queue_destroy(q);
+    wait_leaders(partitions);
+}
+
 void it_setup(int brokers, int partitions) {
     static int seq;
     char err[512];
     rd_kafka_conf_t *conf;
+    const char *bootstrap = getenv("AM_IT_BOOTSTRAP");
 
     memset(&w, 0, sizeof(w));
-    w.db = am_devbroker_start(brokers, partitions, IT_TOPICS, err,
-                              sizeof(err));
-    cr_assert_not_null(w.db, "devbroker: %s", err);
+    if (bootstrap && *bootstrap) {
+        /* A real broker (tests/peers/kafka_suite.sh): topics of this
+         * test's own, named after its process and number. */
+        w.bootstrap = bootstrap;
+        snprintf(w.prefix, sizeof(w.prefix), "it%d-%d-", (int)getpid(),
+                 seq);
+    } else {
+        w.db = am_devbroker_start(brokers, partitions, IT_TOPICS, err,
+                                  sizeof(err));
+        cr_assert_not_null(w.db, "devbroker: %s", err);
+    }
+    for (int i = 0; i < IT_N_TOPICS; i++)
+        snprintf(w.topic[i], sizeof(w.topic[i]), "%s%s", w.prefix,
+                 it_topics[i].name);
     snprintf(w.dir, sizeof(w.dir), "/tmp/am-it-XXXXXX");
     cr_assert_not_null(mkdtemp(w.dir), "mkdtemp: %s", strerror(errno));
     snprintf(w.group, sizeof(w.group), "it-%d-%d", (int)getpid(), seq++);
@@ -170,6 +302,8 @@ void it_setup(int brokers, int partitions) {
     rd_kafka_conf_set_dr_msg_cb(conf, on_input_delivery);
     w.producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     cr_assert_not_null(w.producer, "producer: %s", err);
+    if (w.bootstrap)
+        create_topics(partitions);
 
     conf = client_conf();
     rd_kafka_conf_set(conf, "group.id", w.group, err, sizeof(err));
@@ -200,6 +334,10 @@ void it_teardown(void) {
 }
 
 rd_kafka_mock_cluster_t *it_mock(void) {
+    if (!w.db) {
+        it_teardown(); /* a skipped test does not reach its fini */
+        cr_skip_test("needs the mock cluster's fault injection");
+    }
     return am_devbroker_mock(w.db);
 }
 
@@ -226,7 +364,9 @@ static void write_config(void) {
             "output.format = json\n"
             "http.listen = 127.0.0.1:0\n"
             "log.level = info\n",
-            am_devbroker_bootstraps(w.db), w.group, IT_INVENTORY);
+            bootstraps(), w.group, IT_INVENTORY);
+    for (int i = 0; w.prefix[0] && i < IT_N_TOPICS; i++)
+        fprintf(f, "%s = %s\n", it_topics[i].key, w.topic[i]);
     cr_assert_eq(fclose(f), 0);
 }
 
@@ -368,7 +508,7 @@ void it_produce(const char *topic, int partition, const char *key,
 
     for (;;) {
         e = rd_kafka_producev(
-            w.producer, RD_KAFKA_V_TOPIC(topic),
+            w.producer, RD_KAFKA_V_TOPIC(tname(topic)),
             RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA
                                                : partition),
             RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
@@ -560,7 +700,7 @@ char *it_avro_event(const char *id, const char *const *obs,
 
 static int partition_count(rd_kafka_t *rk, const char *topic) {
     const rd_kafka_metadata_t *md;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, tname(topic), NULL);
     int n = -1;
 
     for (int tries = 0; tries < 50 && n < 0; tries++) {
@@ -607,6 +747,7 @@ static void to_rec(const char *topic, const rd_kafka_message_t *rkm,
     r->partition = rkm->partition;
     r->offset = rkm->offset;
     header(rkm, "am-origin-topic", r->origin_topic, sizeof(r->origin_topic));
+    untname(r->origin_topic);
     header(rkm, "am-origin-partition", num, sizeof(num));
     r->origin_partition = num[0] ? atoi(num) : -1;
     header(rkm, "am-origin-offset", num, sizeof(num));
@@ -662,7 +803,7 @@ it_recs_t it_read(const char *topic) {
     for (int p = 0; p < np; p++) {
         int64_t lo;
         rd_kafka_resp_err_t e;
-        while ((e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo,
+        while ((e = rd_kafka_query_watermark_offsets(rk, tname(topic), p, &lo,
                                                      &hi[p], 5000)) &&
                now_s() < deadline)
             it_nap_ms(100);
@@ -670,7 +811,7 @@ it_recs_t it_read(const char *topic) {
                      rd_kafka_err2str(e));
         done[p] = hi[p] == 0;
         left += !done[p];
-        rd_kafka_topic_partition_list_add(list, topic, p)->offset =
+        rd_kafka_topic_partition_list_add(list, tname(topic), p)->offset =
             RD_KAFKA_OFFSET_BEGINNING;
     }
     cr_assert_eq(rd_kafka_assign(rk, list), 0);
@@ -706,7 +847,7 @@ it_recs_t it_read(const char *topic) {
 
 int it_leader(const char *topic, int partition) {
     const rd_kafka_metadata_t *md;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(w.watcher, topic, NULL);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(w.watcher, tname(topic), NULL);
     int leader = -1;
 
     if (rd_kafka_metadata(w.watcher, 0, rkt, &md, 5000) == 0) {
@@ -726,7 +867,7 @@ long long it_committed(const char *topic, int partition) {
         rd_kafka_topic_partition_list_new(1);
     long long off = -1;
 
-    rd_kafka_topic_partition_list_add(list, topic, partition);
+    rd_kafka_topic_partition_list_add(list, tname(topic), partition);
     if (rd_kafka_committed(w.watcher, list, 5000) == 0 &&
         !list->elems[0].err)
         off = list->elems[0].offset;
@@ -739,8 +880,8 @@ long long it_committed(const char *topic, int partition) {
 static bool topic_processed(const char *topic, int np) {
     for (int p = 0; p < np; p++) {
         int64_t lo, hi;
-        if (rd_kafka_query_watermark_offsets(w.watcher, topic, p, &lo, &hi,
-                                             5000))
+        if (rd_kafka_query_watermark_offsets(w.watcher, tname(topic), p, &lo,
+                                             &hi, 5000))
             return false;
         if (hi > 0 && it_committed(topic, p) < hi)
             return false;

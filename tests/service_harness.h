@@ -24,6 +24,17 @@
  * notifications up to their high watermarks sees all of them.
  *
  * When an IT_ASSERT fails, the logs of every child are printed first.
+ *
+ * With AM_IT_BOOTSTRAP=host:port in the environment (tests/peers/
+ * kafka_suite.sh) the same tests run on that real Kafka broker instead:
+ * no mock cluster; each test gets fresh topics of its own,
+ * "it<pid>-<n>-indicators" and so on, created with the Admin API (the
+ * test's partition count, replication 1, the assets topic compacted) and
+ * given to the service through its topics.* keys.  Every helper that
+ * takes a topic name maps the standard names ("indicators", ...) to the
+ * test's topics, and am-origin-topic is read back as the standard name,
+ * so the tests are unchanged.  A test that needs fault injection is
+ * skipped there, by it_mock().
  */
 #ifndef AM_SERVICE_HARNESS_H
 #define AM_SERVICE_HARNESS_H
@@ -74,14 +85,17 @@ typedef struct it_proc_s {
 
 /* ---- the world ---------------------------------------------------------- */
 
-/** @brief Starts a mock cluster of \p brokers with \p partitions per topic,
- *         the temporary directory and the input producer. */
+/** @brief Starts a mock cluster of \p brokers with \p partitions per topic
+ *         (on a real broker: creates the test's topics with \p partitions
+ *         each), the temporary directory and the input producer. */
 void it_setup(int brokers, int partitions);
 
 /** @brief Kills the children still running, stops everything, removes the
  *         temporary directory. */
 void it_teardown(void);
 
+/** @returns the mock cluster, for fault injection; on a real broker
+ *           (AM_IT_BOOTSTRAP) skips the test instead. */
 rd_kafka_mock_cluster_t *it_mock(void);
 const char *it_group(void);
 /** @returns "DIR/name" in the test's temporary directory (new: free()). */
