@@ -19,6 +19,7 @@ help:
 	@echo "make          install missing packages, build build/assetmatch"
 	@echo "make test     build, then run every test (also under ASan+UBSan)"
 	@echo "make bench    build, then run the benchmarks (bench/README.md)"
+	@echo "make bench-e2e  the service end to end against kcat (< 15 min)"
 	@echo "make fuzz     run each decoder's libFuzzer target for FUZZ_SECONDS"
 	@echo "make clean    remove build/"
 
@@ -58,6 +59,13 @@ test: deps-test build asan fuzz-build
 
 bench: deps-bench build
 	@bench/run.sh $(BUILD)
+
+# The real `assetmatch run` on the dev broker against kcat, and the
+# capacity report (bench/README.md, "End to end"); TARGET_RATE is the
+# events/s it plans for.
+TARGET_RATE ?= 100000
+bench-e2e: deps-bench build
+	@python3 bench/e2e/run.py $(BUILD) --target-rate $(TARGET_RATE)
 
 # The dev broker, the sample data of data/demo/ and the service, in one
 # process (src/cmd_demo.c).  Only the executable is built, so that a fresh

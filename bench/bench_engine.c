@@ -93,10 +93,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define N_ASSETS 1000000
-#define N_TENANTS 5000
-#define N_EVENTS 200000
-#define HIT_PERCENT 20
+/* The pilot's sizes.  With AM_BENCH_GENERATE_ONLY, AM_BENCH_ASSETS,
+ * AM_BENCH_EVENTS and AM_BENCH_HIT_PERCENT change them (bench/e2e makes
+ * 10K to 1M inventories with 1% and 20% hits); tenants then scale with the
+ * assets, one per 200 (the 1M default keeps its 5,000). */
+static struct {
+    size_t assets, tenants, events;
+    unsigned hit_percent;
+} sizes = {1000000, 5000, 200000, 20};
+#define N_ASSETS sizes.assets
+#define N_TENANTS sizes.tenants
+#define N_EVENTS sizes.events
+#define HIT_PERCENT sizes.hit_percent
 #define N_SAMPLES 65536     /* reservoir of assets that events hit */
 #define N_HOSTER_NETS 16384 /* hosters' blocks customers live in */
 #define N_SHARED 8192       /* hosters' subnets customers register too */
@@ -734,8 +742,11 @@ static void gen_tenant(gen_t *g, tenant_t *t, size_t rank, size_t n) {
     }
 }
 
+/* The reservoir's filled entries: fewer than N_SAMPLES below 64K assets. */
+static size_t n_samples;
+
 /* Writes the inventory; leaves the reservoir in *samples (map_alloc'd,
- * N_SAMPLES entries) for the events. */
+ * N_SAMPLES entries, n_samples of them filled) for the events. */
 static void gen_inventory(const char *path, sample_t **samples) {
     gen_t *g = map_alloc(sizeof(*g));
     tenant_t *t = map_alloc(sizeof(*t));
@@ -771,7 +782,7 @@ static void gen_inventory(const char *path, sample_t **samples) {
     }
     v4_hosts = g->v4_len[32];
     fprintf(stderr,
-            "inventory: %d records of %d tenants (largest %zu, smallest "
+            "inventory: %zu records of %zu tenants (largest %zu, smallest "
             "%zu), %.1f MB, written in %.2f s\n"
             "  ip v4 %zu (hosts %zu, /23-/31 %zu, /14-/22 %zu; %zu inside "
             "hosters' blocks, %zu the same subnet as a hoster, %zu nested "
@@ -791,6 +802,7 @@ static void gen_inventory(const char *path, sample_t **samples) {
             g->kinds[AM_ASSET_KEYWORD], g->kw_shared, g->kw_brand,
             g->unverified);
     *samples = g->samples;
+    n_samples = g->seen < N_SAMPLES ? g->seen : N_SAMPLES;
     munmap(g->hoster_nets, N_HOSTER_NETS * sizeof(net4_t));
     munmap(g->shared, N_SHARED * sizeof(net4_t));
     munmap(size, N_TENANTS * sizeof(*size));
@@ -1092,7 +1104,7 @@ static void gen_events(const char *path, const sample_t *samples,
     for (size_t i = 0; i < N_EVENTS; i++) {
         const sample_t *hit = NULL;
         if (chance(&rng, HIT_PERCENT * 10)) {
-            hit = &samples[pick(&rng, N_SAMPLES)];
+            hit = &samples[pick(&rng, n_samples)];
             expect[i] = hit->verified;
             hits++;
         }
@@ -1106,7 +1118,7 @@ static void gen_events(const char *path, const sample_t *samples,
     if (fclose(f) != 0)
         die("%s: write error (disk full?)", path);
     fprintf(stderr,
-            "events: %d (%zu indicators, %zu scans), %zu made to hit an asset "
+            "events: %zu (%zu indicators, %zu scans), %zu made to hit an asset "
             "(%.1f%%), %.1f MB, written in %.2f s\n",
             N_EVENTS, N_EVENTS - scans, scans, hits,
             100.0 * (double)hits / N_EVENTS, file_mb(path),
@@ -1190,7 +1202,7 @@ static void build_engine(engine_t *e, const char *path) {
     e->load_s = t1 - t0;
     e->build_s = t2 - t1;
     if (st.loaded != N_ASSETS || am_inventory_count(e->inv) != N_ASSETS)
-        die("loaded %zu of %d records (%zu bad)", st.loaded, N_ASSETS,
+        die("loaded %zu of %zu records (%zu bad)", st.loaded, N_ASSETS,
             st.bad);
     fprintf(stderr,
             "inventory: %zu assets of %zu tenants (ip %zu, domain %zu, "
@@ -1380,7 +1392,7 @@ static int cmp_u32(const void *a, const void *b) {
 
 static void note_budget(const char *what, size_t done) {
     if (done < N_EVENTS)
-        fprintf(stderr, "note: %s stopped after %zu of %d events (time "
+        fprintf(stderr, "note: %s stopped after %zu of %zu events (time "
                 "budget); its rate is over those\n", what, done, N_EVENTS);
 }
 
@@ -1411,7 +1423,7 @@ static void bench_events(const engine_t *e, const uint8_t *expect,
 
     lines_read(&l, tmp.events);
     if (l.count != N_EVENTS)
-        die("%zu event lines, expected %d", l.count, N_EVENTS);
+        die("%zu event lines, expected %zu", l.count, N_EVENTS);
     mb = (double)l.len / 1e6;
     time_decode(&l, &tj, &td);
     fprintf(stderr, "jansson json_loadb alone: %.0f events/s, %.1f MB/s\n",
@@ -1575,6 +1587,29 @@ static void bench_cli(const char *arg, double inventory_s,
                         "events/s", NULL, 0);
 }
 
+static size_t env_size(const char *name, size_t dflt, size_t lo,
+                       size_t hi) {
+    const char *v = getenv(name);
+    char *end;
+    unsigned long long n;
+
+    if (!v || !*v)
+        return dflt;
+    n = strtoull(v, &end, 10);
+    if (*end || n < lo || n > hi)
+        die("%s=%s: not a number from %zu to %zu", name, v, lo, hi);
+    return (size_t)n;
+}
+
+static void set_sizes(void) {
+    N_ASSETS = env_size("AM_BENCH_ASSETS", N_ASSETS, 1000, 10000000);
+    N_EVENTS = env_size("AM_BENCH_EVENTS", N_EVENTS, 1, 10000000);
+    HIT_PERCENT = (unsigned)env_size("AM_BENCH_HIT_PERCENT", HIT_PERCENT, 0,
+                                     100);
+    if (N_ASSETS != 1000000)
+        N_TENANTS = N_ASSETS / 200 < 20 ? 20 : N_ASSETS / 200;
+}
+
 int main(int argc, char **argv) {
     sample_t *samples;
     uint8_t *expect;
@@ -1587,6 +1622,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     note_load("at start");
+    if (getenv("AM_BENCH_GENERATE_ONLY"))
+        set_sizes();
     make_tmpdir();
     gen_inventory(tmp.inventory, &samples);
     expect = map_alloc(N_EVENTS);

@@ -1,0 +1,479 @@
+/*
+ * e2e_load: the Kafka side of the end-to-end benchmark (bench/e2e/run.py).
+ *
+ * Messages go round-robin to the topic's -p PARTITIONS (no key: an input
+ * feed has none; librdkafka's sticky partitioner would fill a few
+ * partitions past what the dev broker keeps).
+ *
+ *   e2e_load produce -b BOOTSTRAP -t TOPIC -f FRAMES -p PARTITIONS [-n N]
+ *       Produces the messages of FRAMES (convert.py: <4-byte big-endian
+ *       length><message> ...) as fast as the client takes them, cycling
+ *       through the file up to COUNT, and waits until every one is
+ *       acknowledged.  Prints {"produced":N,"seconds":S,"per_s":R}.
+ *
+ *   e2e_load latency -b BOOTSTRAP -t TOPIC -f FRAMES -p PARTITIONS
+ *                    -o NOTIFICATIONS
+ *                    -r RATE -d SECONDS [-l LATENCIES_FILE]
+ *       Paced: produces RATE messages/s for SECONDS (1 ms ticks), while a
+ *       consumer reads the notifications topic from its end.  Each
+ *       notification names its input in its headers (am-origin-topic,
+ *       -partition, -offset); its latency is the time it was received here
+ *       minus the time its input message was handed to the producer.  The
+ *       consumer polls with fetch.wait.max.ms = 5, so "received" is at most
+ *       a few ms after the broker appended it.  Prints {"sent":N,
+ *       "notifications":M,"p50_ms":..,"p99_ms":..,"max_ms":..}; with -l,
+ *       every latency in ms, one a line (for the distribution plot).
+ *
+ *   kcat -C ... -e | e2e_load meter -n MESSAGES
+ *       The baseline's rate: reads standard input to its end, noting when
+ *       each 64 KB arrived, and prints {"messages":N,"per_s":R} where R is
+ *       over the middle 80% of the bytes (10% to 90%), as the service's rate
+ *       is over the middle 80% of its events: the start (metadata, group,
+ *       offsets, the first fetch wait) and the tail are left out of both.
+ *
+ * Standalone (librdkafka only): it measures the service from outside.
+ */
+#include <librdkafka/rdkafka.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct frames_s {
+    const uint8_t *data;
+    size_t size;
+    const uint8_t **msg;
+    uint32_t *len;
+    size_t count;
+} frames_t;
+
+/* Send times by (partition, offset): open addressing, the key + 1 so that
+ * 0 is empty. */
+typedef struct sent_s {
+    uint64_t *key;
+    int64_t *us;
+    size_t cap;
+} sent_t;
+
+static struct {
+    const char *bootstrap, *topic, *file, *notif, *lat_file;
+    size_t count;
+    int partitions;
+    double rate, seconds;
+} opt;
+
+static sent_t sent;
+static int64_t *send_us; /* by the message's sequence number */
+static size_t acked, failed;
+
+static void die(const char *what) {
+    fprintf(stderr, "e2e_load: %s\n", what);
+    exit(1);
+}
+
+static int64_t now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void frames_load(frames_t *f, const char *path) {
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    size_t cap = 1024, at = 0;
+
+    if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < 4)
+        die("cannot read the frames file");
+    f->size = (size_t)st.st_size;
+    f->data = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (f->data == MAP_FAILED)
+        die("mmap");
+    f->msg = malloc(cap * sizeof(*f->msg));
+    f->len = malloc(cap * sizeof(*f->len));
+    f->count = 0;
+    while (at + 4 <= f->size) {
+        uint32_t n = (uint32_t)f->data[at] << 24 |
+                     (uint32_t)f->data[at + 1] << 16 |
+                     (uint32_t)f->data[at + 2] << 8 | f->data[at + 3];
+        if (at + 4 + n > f->size)
+            die("truncated frame");
+        if (f->count == cap) {
+            cap *= 2;
+            f->msg = realloc(f->msg, cap * sizeof(*f->msg));
+            f->len = realloc(f->len, cap * sizeof(*f->len));
+            if (!f->msg || !f->len)
+                die("out of memory");
+        }
+        f->msg[f->count] = f->data + at + 4;
+        f->len[f->count++] = n;
+        at += 4 + n;
+    }
+}
+
+static uint64_t mix(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    return k ^ (k >> 33);
+}
+
+static void sent_put(int32_t partition, int64_t offset, int64_t us) {
+    uint64_t k = ((uint64_t)partition << 44 | (uint64_t)offset) + 1;
+    size_t i = mix(k) & (sent.cap - 1);
+
+    while (sent.key[i] && sent.key[i] != k)
+        i = (i + 1) & (sent.cap - 1);
+    sent.key[i] = k;
+    sent.us[i] = us;
+}
+
+static bool sent_get(int32_t partition, int64_t offset, int64_t *us) {
+    uint64_t k = ((uint64_t)partition << 44 | (uint64_t)offset) + 1;
+    size_t i = mix(k) & (sent.cap - 1);
+
+    for (; sent.key[i]; i = (i + 1) & (sent.cap - 1))
+        if (sent.key[i] == k) {
+            *us = sent.us[i];
+            return true;
+        }
+    return false;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque) {
+    (void)rk;
+    (void)opaque;
+    if (rkm->err) {
+        if (failed++ == 0)
+            fprintf(stderr, "e2e_load: delivery failed: %s\n",
+                    rd_kafka_err2str(rkm->err));
+        return;
+    }
+    acked++;
+    if (send_us)
+        sent_put(rkm->partition, rkm->offset,
+                 send_us[(size_t)(uintptr_t)rkm->_private]);
+}
+
+static void set(rd_kafka_conf_t *c, const char *k, const char *v) {
+    char err[256];
+    if (rd_kafka_conf_set(c, k, v, err, sizeof(err)) != RD_KAFKA_CONF_OK)
+        die(err);
+}
+
+static rd_kafka_t *producer_new(const char *linger) {
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_t *rk;
+
+    set(c, "bootstrap.servers", opt.bootstrap);
+    set(c, "linger.ms", linger);
+    set(c, "batch.num.messages", "10000");
+    set(c, "queue.buffering.max.messages", "500000");
+    set(c, "queue.buffering.max.kbytes", "1048576");
+    rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
+    if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err))))
+        die(err);
+    return rk;
+}
+
+static void produce_one(rd_kafka_t *rk, const frames_t *f, size_t seq) {
+    size_t k = seq % f->count;
+
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(opt.topic),
+            RD_KAFKA_V_VALUE((void *)f->msg[k], f->len[k]),
+            RD_KAFKA_V_PARTITION((int32_t)(seq % (size_t)opt.partitions)),
+            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
+        if (!e)
+            return;
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            die(rd_kafka_err2str(e));
+        rd_kafka_poll(rk, 10);
+    }
+}
+
+static int cmd_produce(void) {
+    frames_t f;
+    rd_kafka_t *rk;
+    size_t n;
+    double t0;
+
+    frames_load(&f, opt.file);
+    n = opt.count ? opt.count : f.count;
+    rk = producer_new("20");
+    t0 = (double)now_us();
+    for (size_t i = 0; i < n; i++) {
+        produce_one(rk, &f, i);
+        if ((i & 1023) == 0)
+            rd_kafka_poll(rk, 0);
+    }
+    rd_kafka_flush(rk, 120000);
+    t0 = ((double)now_us() - t0) / 1e6;
+    rd_kafka_destroy(rk);
+    printf("{\"produced\":%zu,\"failed\":%zu,\"seconds\":%.3f,"
+           "\"per_s\":%.0f}\n",
+           acked, failed, t0, (double)acked / t0);
+    return failed ? 1 : 0;
+}
+
+/* The consumer of the notifications, from the end of the topic. */
+static rd_kafka_t *notif_consumer(void) {
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    char err[256], group[64];
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *l;
+
+    snprintf(group, sizeof(group), "e2e-latency-%ld", (long)getpid());
+    set(c, "bootstrap.servers", opt.bootstrap);
+    set(c, "group.id", group);
+    set(c, "auto.offset.reset", "latest");
+    set(c, "enable.auto.commit", "false");
+    set(c, "fetch.wait.max.ms", "5");
+    set(c, "fetch.error.backoff.ms", "5");
+    if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof(err))))
+        die(err);
+    rd_kafka_poll_set_consumer(rk);
+    l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, opt.notif, RD_KAFKA_PARTITION_UA);
+    if (rd_kafka_subscribe(rk, l))
+        die("subscribe");
+    rd_kafka_topic_partition_list_destroy(l);
+    return rk;
+}
+
+static bool header(const rd_kafka_message_t *rkm, const char *name,
+                   char *out, size_t n) {
+    rd_kafka_headers_t *h;
+    const void *v;
+    size_t len;
+
+    if (rd_kafka_message_headers(rkm, &h) ||
+        rd_kafka_header_get_last(h, name, &v, &len) || len >= n)
+        return false;
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return true;
+}
+
+typedef struct seen_s {
+    int32_t partition;
+    int64_t offset;
+    int64_t us;
+} seen_t;
+
+static seen_t *seen;
+static size_t n_seen, cap_seen, n_other;
+
+static void consume(rd_kafka_t *rk, int timeout_ms) {
+    rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, timeout_ms);
+    char topic[256], part[24], off[24];
+
+    for (; rkm; rkm = rd_kafka_consumer_poll(rk, 0)) {
+        int64_t t = now_us();
+        if (!rkm->err && header(rkm, "am-origin-topic", topic, sizeof(topic)) &&
+            !strcmp(topic, opt.topic) &&
+            header(rkm, "am-origin-partition", part, sizeof(part)) &&
+            header(rkm, "am-origin-offset", off, sizeof(off))) {
+            if (n_seen == cap_seen) {
+                cap_seen = cap_seen ? 2 * cap_seen : 65536;
+                if (!(seen = realloc(seen, cap_seen * sizeof(*seen))))
+                    die("out of memory");
+            }
+            seen[n_seen++] = (seen_t){atoi(part), atoll(off), t};
+        } else if (!rkm->err) {
+            n_other++;
+        }
+        rd_kafka_message_destroy(rkm);
+    }
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmd_latency(void) {
+    frames_t f;
+    rd_kafka_t *prod, *cons;
+    size_t n = (size_t)(opt.rate * opt.seconds), done = 0, matched = 0;
+    int64_t t0, last_seen, *lat;
+    rd_kafka_topic_partition_list_t *asg = NULL;
+    FILE *out;
+
+    frames_load(&f, opt.file);
+    if (!(send_us = calloc(n + 1, sizeof(*send_us))))
+        die("out of memory");
+    for (sent.cap = 1024; sent.cap < 2 * n; sent.cap *= 2)
+        ;
+    sent.key = calloc(sent.cap, sizeof(*sent.key));
+    sent.us = calloc(sent.cap, sizeof(*sent.us));
+    if (!sent.key || !sent.us)
+        die("out of memory");
+    cons = notif_consumer();
+    /* Produce only once the consumer has its partitions and positions. */
+    t0 = now_us();
+    while (now_us() - t0 < 30000000) {
+        consume(cons, 100);
+        if (!rd_kafka_assignment(cons, &asg) && asg->cnt > 0) {
+            rd_kafka_topic_partition_list_destroy(asg);
+            break;
+        }
+        if (asg)
+            rd_kafka_topic_partition_list_destroy(asg);
+        asg = NULL;
+    }
+    for (int i = 0; i < 10; i++)
+        consume(cons, 50);
+    n_seen = 0;
+    prod = producer_new("1");
+    t0 = now_us();
+    while (done < n) {
+        int64_t t = now_us();
+        size_t due = (size_t)((double)(t - t0) * opt.rate / 1e6);
+        if (due > n)
+            due = n;
+        for (; done < due; done++) {
+            send_us[done] = now_us();
+            produce_one(prod, &f, done);
+        }
+        rd_kafka_poll(prod, 0);
+        consume(cons, 0);
+        usleep(1000);
+    }
+    /* Drain: until nothing new came for 2 s (at most 20 s). */
+    last_seen = now_us();
+    for (size_t before = n_seen; now_us() - last_seen < 2000000 &&
+                                 now_us() - t0 < (int64_t)(opt.seconds * 1e6) +
+                                                     20000000;) {
+        rd_kafka_poll(prod, 10);
+        consume(cons, 50);
+        if (n_seen != before) {
+            before = n_seen;
+            last_seen = now_us();
+        }
+    }
+    rd_kafka_flush(prod, 10000);
+    rd_kafka_poll(prod, 0);
+    lat = malloc((n_seen + 1) * sizeof(*lat));
+    for (size_t i = 0; i < n_seen; i++) {
+        int64_t s;
+        if (sent_get(seen[i].partition, seen[i].offset, &s))
+            lat[matched++] = seen[i].us - s;
+    }
+    qsort(lat, matched, sizeof(*lat), cmp_i64);
+    if (opt.lat_file && (out = fopen(opt.lat_file, "w"))) {
+        for (size_t i = 0; i < matched; i++)
+            fprintf(out, "%.3f\n", (double)lat[i] / 1000.0);
+        fclose(out);
+    }
+#define PCT(p) (matched ? (double)lat[(size_t)((double)(matched - 1) * (p))] / \
+                              1000.0                                         \
+                        : -1.0)
+    printf("{\"sent\":%zu,\"acked\":%zu,\"notifications\":%zu,"
+           "\"matched\":%zu,\"rate\":%.0f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
+           "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
+           n, acked, n_seen, matched, opt.rate, PCT(0.5), PCT(0.9),
+           PCT(0.99), PCT(1.0));
+#undef PCT
+    rd_kafka_consumer_close(cons);
+    rd_kafka_destroy(cons);
+    rd_kafka_destroy(prod);
+    return 0;
+}
+
+static int cmd_meter(void) {
+    static char buf[1 << 16];
+    size_t cap = 4096, n = 0;
+    int64_t *at = malloc(cap * sizeof(*at));
+    uint64_t *total = malloc(cap * sizeof(*total)), sum = 0;
+    double t10 = 0, t90 = 0;
+    ssize_t r;
+
+    if (!at || !total)
+        die("out of memory");
+    while ((r = read(0, buf, sizeof(buf))) != 0) {
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            die("read");
+        }
+        if (n == cap) {
+            cap *= 2;
+            at = realloc(at, cap * sizeof(*at));
+            total = realloc(total, cap * sizeof(*total));
+            if (!at || !total)
+                die("out of memory");
+        }
+        sum += (uint64_t)r;
+        at[n] = now_us();
+        total[n++] = sum;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!t10 && total[i] >= sum / 10)
+            t10 = (double)at[i];
+        if (!t90 && total[i] >= sum - sum / 10)
+            t90 = (double)at[i];
+    }
+    printf("{\"messages\":%zu,\"bytes\":%llu,\"per_s\":%.0f}\n", opt.count,
+           (unsigned long long)sum,
+           t90 > t10 ? 0.8 * (double)opt.count / ((t90 - t10) / 1e6) : 0.0);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"bootstrap", required_argument, NULL, 'b'},
+        {"topic", required_argument, NULL, 't'},
+        {"file", required_argument, NULL, 'f'},
+        {"count", required_argument, NULL, 'n'},
+        {"notifications", required_argument, NULL, 'o'},
+        {"rate", required_argument, NULL, 'r'},
+        {"duration", required_argument, NULL, 'd'},
+        {"latencies", required_argument, NULL, 'l'},
+        {"partitions", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    if (argc < 2)
+        die("usage: e2e_load produce|latency OPTIONS (see the source)");
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:", opts, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'b': opt.bootstrap = optarg; break;
+        case 't': opt.topic = optarg; break;
+        case 'f': opt.file = optarg; break;
+        case 'n': opt.count = strtoull(optarg, NULL, 10); break;
+        case 'o': opt.notif = optarg; break;
+        case 'r': opt.rate = atof(optarg); break;
+        case 'd': opt.seconds = atof(optarg); break;
+        case 'l': opt.lat_file = optarg; break;
+        case 'p': opt.partitions = atoi(optarg); break;
+        default: die("bad option");
+        }
+    }
+    if (!strcmp(argv[1], "meter"))
+        return cmd_meter();
+    if (!opt.bootstrap || !opt.topic || !opt.file || opt.partitions < 1)
+        die("-b, -t, -f and -p are needed");
+    if (!strcmp(argv[1], "produce"))
+        return cmd_produce();
+    if (!strcmp(argv[1], "latency")) {
+        if (!opt.notif || opt.rate <= 0 || opt.seconds <= 0)
+            die("latency needs -o, -r and -d");
+        return cmd_latency();
+    }
+    die("the command is produce or latency");
+    return 2;
+}
