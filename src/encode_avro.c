@@ -289,8 +289,12 @@ static void set_matched(enc_t *e, avro_value_t *rec,
     const am_match_result_t *r = nt->result;
     avro_value_t ids, assets, v;
 
+    if (avro_value_get_by_name(rec, "matched_assets_total", &v, NULL) != 0 ||
+        avro_value_set_long(&v, (int64_t)r->n_hits) != 0)
+        fail(e, "field 'matched_assets_total': %s", avro_strerror());
     if (sub(e, rec, "matched_asset_ids", true, &ids)) {
-        for (size_t i = 0; i < r->n_hits && !e->failed; i++) {
+        for (size_t i = 0; i < am_notification_listed(r) && !e->failed;
+             i++) {
             const am_asset_t *a = am_inventory_asset(nt->inv, r->hits[i].asset);
             const char *s = utf8(e, am_inventory_str(nt->inv, a->asset_id));
             if (s && (avro_value_append(&ids, &v, NULL) != 0 ||
@@ -300,7 +304,7 @@ static void set_matched(enc_t *e, avro_value_t *rec,
     }
     if (!sub(e, rec, "matched_assets", true, &assets))
         return;
-    for (size_t i = 0; i < r->n_hits && !e->failed; i++) {
+    for (size_t i = 0; i < am_notification_listed(r) && !e->failed; i++) {
         if (avro_value_append(&assets, &v, NULL) != 0) {
             fail(e, "field 'matched_assets': %s", avro_strerror());
             return;

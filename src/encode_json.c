@@ -56,9 +56,11 @@ int am_encode_json(am_buf_t *b, const am_notification_t *nt) {
     asset_fields(b, nt->inv, best);
 
     am_buf_putc(b, ',');
+    am_jsonw_kv_int(b, "matched_assets_total", (int64_t)r->n_hits);
+    am_buf_putc(b, ',');
     am_jsonw_key(b, "matched_asset_ids");
     am_buf_putc(b, '[');
-    for (size_t i = 0; i < r->n_hits; i++) {
+    for (size_t i = 0; i < am_notification_listed(r); i++) {
         const am_asset_t *a = am_inventory_asset(nt->inv, r->hits[i].asset);
         const char *aid = am_inventory_str(nt->inv, a->asset_id);
         if (i)
@@ -68,7 +70,7 @@ int am_encode_json(am_buf_t *b, const am_notification_t *nt) {
     am_buf_append(b, "],", 2);
     am_jsonw_key(b, "matched_assets");
     am_buf_putc(b, '[');
-    for (size_t i = 0; i < r->n_hits; i++) {
+    for (size_t i = 0; i < am_notification_listed(r); i++) {
         if (i)
             am_buf_putc(b, ',');
         am_buf_putc(b, '{');

@@ -22,6 +22,18 @@
 /* The namespace of notification ids (a random UUID fixed for good). */
 #define AM_NOTIFICATION_NS "6f1d6c1e-9b5a-4f53-8f2e-2a4bd9a7c3e1"
 
+/* A notification lists at most this many matched assets (best first) and
+ * says how many there were: an observed /8 can overlap a hundred thousand
+ * assets of one tenant, and a record of megabytes would exceed the
+ * broker's limit and stop the service at that event on every restart. */
+#define AM_NOTIFICATION_MAX_LISTED 1000
+
+/** @returns how many of \p r's assets a notification lists. */
+static inline size_t am_notification_listed(const am_match_result_t *r) {
+    return r->n_hits < AM_NOTIFICATION_MAX_LISTED ? r->n_hits
+                                                   : AM_NOTIFICATION_MAX_LISTED;
+}
+
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" and its NUL. */
 #define AM_UUID_STRLEN 37
 

@@ -1288,8 +1288,14 @@ Test(encode_avro, every_field) {
         .origin = &(am_origin_t){"indicators", 3, 1234567890123LL},
         .match_time = "2026-11-27T22:05:00Z"});
     cr_assert_eq(avro_value_get_size(n, &size), 0);
-    cr_expect_eq(size, 31, "fields");
+    cr_expect_eq(size, 32, "fields");
     am_notification_id("acme", "ind-1", id);
+    {
+        avro_value_t total = val(n, "matched_assets_total");
+        int64_t t = -1;
+        cr_expect_eq(avro_value_get_long(&total, &t), 0);
+        cr_expect_eq(t, (int64_t)res[0].n_hits);
+    }
     F_STR(n, "notification_id", id);
     F_STR(n, "tenant_id", "acme");
     F_STR(n, "event_id", "ind-1");

@@ -156,7 +156,7 @@ Test(encode_json, indicator_every_field) {
     cr_assert_eq(match(indicator, &res), 2);
     d = encode(&res[0], &(am_origin_t){"indicators", 3, 1234567890123LL},
                "2026-11-27T22:05:00Z");
-    cr_assert_eq(json_object_size(d), 32, "%s", out.data);
+    cr_assert_eq(json_object_size(d), 33, "%s", out.data);
     cr_assert_eq(am_uuid5(AM_NOTIFICATION_NS, "acme\nind-1", 10, id), 0);
     EXPECT_STR(d, "notification_id", id);
     EXPECT_STR(d, "tenant_id", "acme");
@@ -167,6 +167,7 @@ Test(encode_json, indicator_every_field) {
     EXPECT_STR(json_object_get(d, "observable"), "type", "ip");
     EXPECT_STR(json_object_get(d, "observable"), "value", "192.0.2.1");
     EXPECT_STR(d, "asset_id", "a2");
+    EXPECT_INT(d, "matched_assets_total", 3);
     EXPECT_STR(d, "asset_kind", "ip");
     EXPECT_STR(d, "asset_value", "192.0.2.1");
     EXPECT_STR(d, "match_kind", "ip_exact");
@@ -237,7 +238,7 @@ Test(encode_json, absent_fields_are_null) {
                        &res),
                  1);
     d = encode(&res[0], NULL, NULL);
-    cr_assert_eq(json_object_size(d), 32, "%s", out.data);
+    cr_assert_eq(json_object_size(d), 33, "%s", out.data);
     EXPECT_STR(d, "event_kind", "scan");
     EXPECT_INT(d, "port", 443);
     EXPECT_NULL(d, "category");

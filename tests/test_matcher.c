@@ -3,6 +3,9 @@
  * matcher.  Each test names the inventory, the observables and the exact
  * rendered result (see matcher_helpers.h).
  */
+#include <jansson.h>
+
+#include "encode_json.h"
 #include "matcher_helpers.h"
 
 static const char *const rows[] = {
@@ -243,6 +246,51 @@ Test(matcher, context_follows_a_new_matcher) {
     cr_assert_str_eq(match(m2, 1, AM_OBS_DOMAIN, "my-wallet-recovery.acme.evil"),
                      "k:k3=keyword[k3,k4]");
     cr_assert_str_eq(MATCH1(DOMAIN, "acme.evil"), "acme:a-kw=keyword[a-kw]");
+    am_matcher_destroy(m2);
+    am_inventory_destroy(inv2);
+}
+
+/* Regression: an observed /12 overlapped so many assets of one tenant that
+ * its notification passed a megabyte, over the broker's record limit, and
+ * the service stopped at that event on every restart.  A notification
+ * lists the best AM_NOTIFICATION_MAX_LISTED and says how many matched. */
+Test(matcher, a_huge_match_lists_a_bounded_number_of_assets) {
+    enum { N = AM_NOTIFICATION_MAX_LISTED + 500 };
+    static char rowbuf[N][64];
+    static const char *many[N];
+    char err[128];
+    am_matcher_opts_t def = {.include_unverified = false};
+    const am_match_result_t *res;
+    am_buf_t b;
+    json_t *doc;
+
+    for (int i = 0; i < N; i++) {
+        snprintf(rowbuf[i], sizeof(rowbuf[i]), "big,h%d,ip,10.%d.%d.%d", i,
+                 i / 65536, i / 256 % 256, i % 256);
+        many[i] = rowbuf[i];
+    }
+    am_inventory_t *inv2 = inv_from_rows(many, N);
+    am_matcher_t *m2 = am_matcher_build(inv2, &def, err, sizeof(err));
+    cr_assert_not_null(m2, "%s", err);
+    match(m2, 1, AM_OBS_CIDR, "10.0.0.0/12");
+    cr_assert_eq(am_matcher_match(m2, ctx, &ev, &res), 1);
+    cr_assert_eq(res[0].n_hits, N);
+    am_buf_init(&b);
+    cr_assert_eq(am_encode_json(&b, &(am_notification_t){.inv = inv2,
+                                                         .ev = &ev,
+                                                         .result = &res[0]}),
+                 0);
+    cr_assert_lt(b.len, 512 * 1024, "%zu bytes", b.len);
+    doc = json_loadb(b.data, b.len, 0, NULL);
+    cr_assert_not_null(doc);
+    cr_assert_eq(json_integer_value(json_object_get(doc, "matched_assets_total")),
+                 N);
+    cr_assert_eq(json_array_size(json_object_get(doc, "matched_asset_ids")),
+                 AM_NOTIFICATION_MAX_LISTED);
+    cr_assert_eq(json_array_size(json_object_get(doc, "matched_assets")),
+                 AM_NOTIFICATION_MAX_LISTED);
+    json_decref(doc);
+    am_buf_free(&b);
     am_matcher_destroy(m2);
     am_inventory_destroy(inv2);
 }
