@@ -10,6 +10,12 @@ double am_bench_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double am_bench_cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 size_t am_bench_rss(void) {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];

@@ -24,6 +24,10 @@ static inline uint64_t am_bench_rand(uint64_t *state) {
 /** @returns monotonic seconds. */
 double am_bench_now(void);
 
+/** @returns CPU seconds of the calling thread: per-core figures that a
+ *           loaded, shared machine distorts less than wall time. */
+double am_bench_cpu_now(void);
+
 /** @returns this process's resident memory in bytes (VmRSS). */
 size_t am_bench_rss(void);
 

@@ -75,14 +75,6 @@
 /* 2026-11-27T00:00:00Z: what valid_until is compared with. */
 #define NOW 1795737600
 
-/* CPU seconds of this thread (the design's targets are per core). */
-static double cpu_now(void) {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void die(const char *what) {
     fprintf(stderr, "bench_decode: %s\n", what);
     exit(1);
@@ -818,9 +810,9 @@ static int measure(const msgs_t *m, const method_t *methods, int n_methods,
                 double t0, dt;
                 if (me == M_DECODE_AUTO && blk % AUTO_EVERY)
                     continue;
-                t0 = cpu_now();
+                t0 = am_bench_cpu_now();
                 run_block(me, m, lo, hi, &pass[me]);
-                dt = cpu_now() - t0;
+                dt = am_bench_cpu_now() - t0;
                 if (dt < best[blk * M__COUNT + me])
                     best[blk * M__COUNT + me] = dt;
             }

@@ -49,14 +49,6 @@
 #define LOOKUP_ROUNDS 3
 #define BUILD_ROUNDS 3
 
-/* CPU seconds of this thread (see the top of the file). */
-static double cpu_now(void) {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A set of names in one buffer: name i is text[off[i]], len[i] bytes. */
 typedef struct names_s {
     char *text;
@@ -289,9 +281,9 @@ static am_domain_table_t *build_table(const names_t *ns, size_t n,
         e[i].value = (uint32_t)i;
     }
     *wall = am_bench_now();
-    t0 = cpu_now();
+    t0 = am_bench_cpu_now();
     dt = am_domain_table_build(e, n, err, sizeof(err));
-    *secs = cpu_now() - t0;
+    *secs = am_bench_cpu_now() - t0;
     *wall = am_bench_now() - *wall;
     free(e);
     if (!dt) {
@@ -309,7 +301,7 @@ static double lookup_rate(const am_domain_table_t *dt, const names_t *qs,
     for (int r = 0; r < LOOKUP_ROUNDS; r++) {
         am_domain_hit_t hits[AM_DOMAIN_TABLE_MAX_HITS];
         size_t total = 0, matched = 0;
-        double t0 = cpu_now(), dt_s;
+        double t0 = am_bench_cpu_now(), dt_s;
 
         for (size_t i = 0; i < qs->n; i++) {
             size_t nh = am_domain_table_suffixes(dt, name_at(qs, i),
@@ -318,7 +310,7 @@ static double lookup_rate(const am_domain_table_t *dt, const names_t *qs,
             total += nh;
             matched += nh > 0;
         }
-        dt_s = cpu_now() - t0;
+        dt_s = am_bench_cpu_now() - t0;
         if (qs->n / dt_s > best)
             best = qs->n / dt_s;
         *hits_out = total;
@@ -339,7 +331,7 @@ static double lookup_rate_bulk(const am_domain_table_t *dt, const names_t *qs,
         const char *names[AM_DOMAIN_TABLE_BULK];
         size_t lens[AM_DOMAIN_TABLE_BULK], counts[AM_DOMAIN_TABLE_BULK];
         size_t total = 0;
-        double t0 = cpu_now(), dt_s;
+        double t0 = am_bench_cpu_now(), dt_s;
 
         for (size_t i = 0; i < qs->n; i += AM_DOMAIN_TABLE_BULK) {
             size_t m = qs->n - i < AM_DOMAIN_TABLE_BULK ? qs->n - i
@@ -352,7 +344,7 @@ static double lookup_rate_bulk(const am_domain_table_t *dt, const names_t *qs,
             for (size_t j = 0; j < m; j++)
                 total += counts[j];
         }
-        dt_s = cpu_now() - t0;
+        dt_s = am_bench_cpu_now() - t0;
         if (qs->n / dt_s > best)
             best = qs->n / dt_s;
         *hits_out = total;
@@ -384,13 +376,13 @@ static hs_database_t *hs_build_domains(const names_t *ns, size_t n,
         flags[i] = HS_FLAG_SINGLEMATCH;
         ids[i] = (unsigned)i;
     }
-    t0 = cpu_now();
+    t0 = am_bench_cpu_now();
     if (hs_compile_lit_multi(w, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK,
                              NULL, &db, &cerr) != HS_SUCCESS) {
         fprintf(stderr, "bench_domain: hs compile: %s\n", cerr->message);
         exit(1);
     }
-    *secs = cpu_now() - t0;
+    *secs = am_bench_cpu_now() - t0;
     free(w);
     free(lens);
     free(flags);
@@ -407,12 +399,12 @@ static double hs_rate(const hs_database_t *db, const names_t *qs,
         exit(1);
     for (int r = 0; r < LOOKUP_ROUNDS; r++) {
         size_t m = 0;
-        double t0 = cpu_now(), dt_s;
+        double t0 = am_bench_cpu_now(), dt_s;
 
         for (size_t i = 0; i < qs->n; i++)
             hs_scan(db, name_at(qs, i), qs->len[i], 0, scratch, hs_count,
                     &m);
-        dt_s = cpu_now() - t0;
+        dt_s = am_bench_cpu_now() - t0;
         if (qs->n / dt_s > best)
             best = qs->n / dt_s;
         *matches = m;
@@ -455,9 +447,9 @@ static void bench_keywords(const names_t *qs) {
         w[i] = name_at(&kw, i);
         lens[i] = kw.len[i];
     }
-    t0 = cpu_now();
+    t0 = am_bench_cpu_now();
     pt = am_patterns_build(w, lens, kw.n, err, sizeof(err));
-    build_s = cpu_now() - t0;
+    build_s = am_bench_cpu_now() - t0;
     if (!pt || am_patterns_scratch_ensure(pt, &ps) != 0) {
         fprintf(stderr, "bench_domain: keywords: %s\n", err);
         exit(1);
@@ -466,11 +458,11 @@ static void bench_keywords(const names_t *qs) {
         double dt_s;
 
         found = 0;
-        t0 = cpu_now();
+        t0 = am_bench_cpu_now();
         for (size_t i = 0; i < qs->n; i++)
             am_patterns_scan(pt, ps, name_at(qs, i), qs->len[i], kw_count,
                              &found);
-        dt_s = cpu_now() - t0;
+        dt_s = am_bench_cpu_now() - t0;
         if (qs->n / dt_s > best)
             best = qs->n / dt_s;
     }
