@@ -10,7 +10,7 @@ JOBS  ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-bench deps-test build asan test bench demo clean help
+.PHONY: all deps deps-bench deps-test build asan test bench bench-live demo clean help
 
 all: build
 
@@ -66,6 +66,12 @@ bench: deps-bench build
 TARGET_RATE ?= 100000
 bench-e2e: deps-bench build
 	@python3 bench/e2e/run.py $(BUILD) --target-rate $(TARGET_RATE)
+
+# The live inventory on the dev broker: change to effect, and events/s
+# under 100 asset changes/s against a static inventory (bench/README.md,
+# "Live inventory under change (issue 5)"; < 5 min).
+bench-live: deps-bench build
+	@python3 bench/e2e/live.py $(BUILD)
 
 # The dev broker, the sample data of data/demo/ and the service, in one
 # process (src/cmd_demo.c).  Only the executable is built, so that a fresh
