@@ -64,8 +64,11 @@ bench: deps-bench build
 # capacity report (bench/README.md, "End to end"); TARGET_RATE is the
 # events/s it plans for.
 TARGET_RATE ?= 100000
+# BROKER=kafka runs it on a real Apache Kafka (scripts/kafka.sh; Java 17).
+BROKER ?= dev
 bench-e2e: deps-bench build
-	@python3 bench/e2e/run.py $(BUILD) --target-rate $(TARGET_RATE)
+	@python3 bench/e2e/run.py $(BUILD) --target-rate $(TARGET_RATE) \
+	    --broker $(BROKER)
 
 # The live inventory on the dev broker: change to effect, and events/s
 # under 100 asset changes/s against a static inventory (bench/README.md,

@@ -18,7 +18,8 @@
 # outside the source tree; later runs use the cache and need no network.
 # Needs Java 17 or later (java on PATH, or JAVA_HOME) and Maven (mvn).
 # AM_KAFKA_VERSION overrides the pinned version; AM_KAFKA_HEAP the heap
-# (default 512m).  DIR keeps server.properties, kafka.log, kafka.pid,
+# (default 512m); AM_KAFKA_PARTITIONS the partitions of auto-created topics
+# (default 1).  DIR keeps server.properties, kafka.log, kafka.pid,
 # bootstrap and the data; `stop` leaves it for the caller to remove.
 set -euo pipefail
 
@@ -180,7 +181,7 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$dir/data
-num.partitions=1
+num.partitions=${AM_KAFKA_PARTITIONS:-1}
 default.replication.factor=1
 auto.create.topics.enable=true
 offsets.topic.replication.factor=1

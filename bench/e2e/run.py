@@ -143,6 +143,41 @@ class Broker:
             self.p.kill()
 
 
+class KafkaBroker:
+    """A real Apache Kafka (scripts/kafka.sh: single-node KRaft on
+    loopback), its topics created with PARTITIONS partitions each."""
+
+    def __init__(self, build, topics):
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.script = os.path.join(here, "..", "..", "scripts", "kafka.sh")
+        self.dir = os.path.join(build, "e2e-kafka")
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        env = dict(os.environ, AM_KAFKA_PARTITIONS=str(PARTITIONS))
+        self.bootstrap = subprocess.run(
+            [self.script, "start", self.dir], env=env, check=True,
+            stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
+        # The broker creates a topic, with num.partitions, on the first
+        # metadata request that asks for it.
+        for t in topics:
+            for _ in range(100):
+                out = subprocess.run(
+                    ["kcat", "-L", "-b", self.bootstrap, "-t", t,
+                     "-X", "allow.auto.create.topics=true"],
+                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    text=True).stdout
+                if out.count("partition ") == PARTITIONS and \
+                        "leader -1" not in out:
+                    break
+                time.sleep(0.1)
+            else:
+                sys.exit("run.py: topic %s has no %d partitions with "
+                         "leaders" % (t, PARTITIONS))
+
+    def stop(self):
+        subprocess.run([self.script, "stop", self.dir])
+
+
 def proc_status(pid, key):
     try:
         for line in open("/proc/%d/status" % pid):
@@ -606,6 +641,9 @@ def main():
     ap.add_argument("--latency-seconds", type=float, default=8.0)
     ap.add_argument("--set", action="append", default=[],
                     help="KEY=VALUE for every assetmatch run")
+    ap.add_argument("--broker", choices=("dev", "kafka"), default="dev",
+                    help="the dev broker (default), or a real Apache Kafka "
+                    "started with scripts/kafka.sh")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     args.data = os.path.join(args.build, "e2e-data")
@@ -635,9 +673,11 @@ def main():
                "notifications-lat-avro", "scale-1-0", "scale-2-1",
                "scale-1-2", "scan-results", "notifications", "dead-letter",
                "assets"]
-    note("starting the dev broker: %d topics of %d partitions" %
-         (len(topics), PARTITIONS))
-    broker = Broker(args.build, topics)
+    note("starting %s: %d topics of %d partitions" %
+         ("the dev broker" if args.broker == "dev" else "Apache Kafka",
+          len(topics), PARTITIONS))
+    broker = (Broker if args.broker == "dev" else KafkaBroker)(args.build,
+                                                               topics)
     res = Results()
     try:
         data = phase_throughput(args, res, broker, cells)
