@@ -11,6 +11,7 @@
 #                                 print its bootstrap address (host:port)
 #   scripts/kafka.sh stop DIR     stop the broker started in DIR
 #   scripts/kafka.sh version      print the pinned version
+#   scripts/kafka.sh cluster-ids N  print N fresh KRaft cluster ids
 #
 # Kafka is fetched from Maven Central with Maven (org.apache.kafka:kafka_2.13
 # and its runtime dependencies, `dependency:copy-dependencies`) into
@@ -31,6 +32,20 @@ HEAP="${AM_KAFKA_HEAP:-512m}"
 START_TIMEOUT="${AM_KAFKA_START_TIMEOUT:-90}"
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
+
+# N cluster ids: 16 random bytes in URL-safe base64 without padding, what
+# `kafka-storage.sh random-uuid` prints.  One in 64 would start with '-',
+# which the storage tool's option parser takes for an option ("--cluster-id:
+# expected one argument"), so those are drawn again.
+cluster_ids() {
+    python3 -c 'import base64, os, sys
+for _ in range(int(sys.argv[1])):
+    while True:
+        c = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        if not c.startswith("-"):
+            print(c)
+            break' "$1"
+}
 
 java_bin() {
     if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
@@ -196,9 +211,7 @@ group.initial.rebalance.delay.ms=0
 log.cleaner.backoff.ms=500
 log.retention.check.interval.ms=5000
 EOF
-    # A cluster id is 16 random bytes in URL-safe base64 without padding,
-    # what `kafka-storage.sh random-uuid` prints.
-    cid="$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))')"
+    cid="$(cluster_ids 1)"
     local jvm=(-Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:TieredStopAtLevel=1
                -Djava.awt.headless=true
                "-Dlog4j2.configurationFile=$(dirname "$libs")/log4j2.properties"
@@ -254,6 +267,7 @@ case "${1:-}" in
     start) [ $# -eq 2 ] || die "usage: kafka.sh start DIR"; start "$2" ;;
     stop) [ $# -eq 2 ] || die "usage: kafka.sh stop DIR"; stop "$2" ;;
     version) echo "$KAFKA_VERSION" ;;
-    -h|--help|"") sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ] ;;
+    cluster-ids) cluster_ids "${2:-1}" ;;
+    -h|--help|"") sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ] ;;
     *) die "unknown command '$1' (try --help)" ;;
 esac
