@@ -19,7 +19,9 @@ help:
 	@echo "make          install missing packages, build build/assetmatch"
 	@echo "make test     build, then run every test (also under ASan+UBSan)"
 	@echo "make bench    build, then run the benchmarks (bench/README.md)"
-	@echo "make bench-e2e  the service end to end against kcat (< 15 min)"
+	@echo "make bench-e2e  the service end to end against kcat (< 15 min;"
+	@echo "               BROKER=kafka on a real Apache Kafka)"
+	@echo "make bench-live the live inventory under 100 asset changes/s"
 	@echo "make fuzz     run each decoder's libFuzzer target for FUZZ_SECONDS"
 	@echo "make clean    remove build/"
 
