@@ -1,16 +1,41 @@
 /*
  * event_render: a decoded event as one JSON object of every field a
- * decoder may set, for the decoders' golden-file tests.
+ * decoder may set, and the fixture reader, for the decoders' golden-file
+ * tests.
  */
 #ifndef AM_TEST_EVENT_RENDER_H
 #define AM_TEST_EVENT_RENDER_H
 
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "event.h"
 #include "ipaddr.h"
+
+/* The whole file in a heap buffer: NUL-terminated with \p terminate, else
+ * of exactly its size (so that ASan catches a read past the end). */
+static inline char *slurp(const char *path, size_t *len, bool terminate) {
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    cr_assert_geq(n, 0);
+    rewind(f);
+    buf = malloc((size_t)n + (terminate || n == 0));
+    cr_assert_not_null(buf);
+    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "%s", path);
+    if (terminate)
+        buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
 
 /* What an observable resolved to: "ip 192.0.2.0/24", "domain x", "asn 1". */
 static inline json_t *render_obs(const am_observable_t *o) {

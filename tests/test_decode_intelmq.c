@@ -40,24 +40,6 @@ TestSuite(decode_intelmq, .init = setup, .fini = teardown);
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    cr_assert_not_null(f, "%s", path);
-    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    cr_assert_geq(n, 0);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "%s", path);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 
 /* Decodes one event given as JSON text. */
@@ -84,7 +66,7 @@ static const char *fixture_line(const char *file, int n) {
     char *buf, *p;
 
     snprintf(path, sizeof(path), DATA "%s", file);
-    buf = slurp(path, &len);
+    buf = slurp(path, &len, true);
     p = buf;
     for (int i = 1; i < n; i++) {
         p = strchr(p, '\n');
@@ -105,7 +87,7 @@ static char *decode_fixture(const char *file, int *events, int *rejects) {
     long n = 0;
 
     snprintf(path, sizeof(path), DATA "%s", file);
-    buf = slurp(path, &len);
+    buf = slurp(path, &len, true);
     am_buf_init(&out);
     *events = *rejects = 0;
     for (line = strtok_r(buf, "\n", &save); line;
@@ -141,7 +123,7 @@ static void check_golden(const char *file, const char *got) {
         fputs(got, f);
         fclose(f);
     }
-    want = slurp(path, &n);
+    want = slurp(path, &n, true);
     cr_assert_str_eq(got, want, "%s", path);
     free(want);
 }

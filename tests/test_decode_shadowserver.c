@@ -46,24 +46,6 @@ TestSuite(decode_shadowserver, .init = setup, .fini = teardown);
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* The whole file, in a heap buffer of exactly its size. */
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    cr_assert_not_null(f, "%s", path);
-    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    cr_assert_geq(n, 0);
-    rewind(f);
-    buf = malloc(n ? (size_t)n : 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "%s", path);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 static char *dup_exact(const char *s, size_t *len) {
     char *copy;
@@ -146,7 +128,7 @@ static int decode_fixture(const char *file, int stop) {
     int rc;
 
     snprintf(path, sizeof(path), DATA "%s", file);
-    buf = slurp(path, &n);
+    buf = slurp(path, &n, false);
     col_reset(stop);
     am_event_reset(&ev);
     rc = am_decode_shadowserver_csv(buf, n, &hint, &ev, &sink);
@@ -187,7 +169,7 @@ static void check_golden(const char *file) {
         fwrite(col.out.data, 1, col.out.len, f);
         fclose(f);
     }
-    want = slurp(path, &n);
+    want = slurp(path, &n, false);
     cr_assert_eq(col.out.len, n, "%s: got\n%s", path, col.out.data);
     cr_assert_eq(memcmp(col.out.data, want, n), 0, "%s: got\n%s", path,
                  col.out.data);
