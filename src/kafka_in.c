@@ -204,8 +204,22 @@ rd_kafka_t *am_kafka_in_handle(am_kafka_in_t *in) {
 
 size_t am_kafka_in_poll(am_kafka_in_t *in, rd_kafka_message_t **msgs,
                         size_t max, int timeout_ms) {
-    ssize_t n = rd_kafka_consume_batch_queue(in->queue, timeout_ms, msgs, max);
-    return n > 0 ? (size_t)n : 0;
+    rd_kafka_message_t *first;
+    ssize_t n;
+
+    /* A batch call with a timeout waits all of it unless the batch fills:
+     * at a low rate every message would sit there that long.  So what is
+     * already fetched is taken at once, and only an empty queue is waited
+     * on, for its first message. */
+    if ((n = rd_kafka_consume_batch_queue(in->queue, 0, msgs, max)) > 0)
+        return (size_t)n;
+    if (!(first = rd_kafka_consume_queue(in->queue, timeout_ms)))
+        return 0;
+    msgs[0] = first;
+    n = max > 1 ? rd_kafka_consume_batch_queue(in->queue, 0, msgs + 1,
+                                               max - 1)
+                : 0;
+    return 1 + (n > 0 ? (size_t)n : 0);
 }
 
 am_kafka_track_t *am_kafka_in_track(am_kafka_in_t *in,

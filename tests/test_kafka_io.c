@@ -1,0 +1,120 @@
+/*
+ * kafka_in / kafka_out against the mock cluster, in this process: what
+ * their callers rely on beyond the service suite (tests/test_service.c).
+ */
+#include <criterion/criterion.h>
+
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "devbroker.h"
+#include "kafka_in.h"
+#include "kafka_out.h"
+#include "metrics.h"
+
+static am_devbroker_t *db;
+static am_config_t cfg;
+
+static void setup(void) {
+    char err[256];
+
+    db = am_devbroker_start(1, 4, "in,out", err, sizeof(err));
+    cr_assert(db, "%s", err);
+    am_config_init(&cfg);
+    cr_assert_eq(am_config_set(&cfg, "kafka.bootstrap.servers",
+                               am_devbroker_bootstraps(db), err,
+                               sizeof(err)),
+                 0, "%s", err);
+    cr_assert_eq(am_config_set(&cfg, "kafka.group.id", "t", err,
+                               sizeof(err)),
+                 0, "%s", err);
+}
+
+static void teardown(void) {
+    am_config_free(&cfg);
+    am_devbroker_stop(db);
+}
+
+TestSuite(kafka_io, .init = setup, .fini = teardown, .timeout = 60);
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void produce(const char *topic, const char *value) {
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_t *rk;
+
+    cr_assert_eq(rd_kafka_conf_set(c, "bootstrap.servers",
+                                   am_devbroker_bootstraps(db), err,
+                                   sizeof(err)),
+                 RD_KAFKA_CONF_OK);
+    cr_assert((rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err))));
+    cr_assert_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                   RD_KAFKA_V_VALUE((void *)value,
+                                                    strlen(value)),
+                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                   RD_KAFKA_V_END),
+                 0);
+    cr_assert_eq(rd_kafka_flush(rk, 10000), 0);
+    rd_kafka_destroy(rk);
+}
+
+/* A message already fetched is returned at once, not after the whole wait
+ * for a full batch (which put up to the wait on every message's latency
+ * at a low rate). */
+Test(kafka_io, poll_returns_what_is_there_without_waiting_for_a_batch) {
+    const char *topics[] = {"in"};
+    rd_kafka_message_t *msgs[1000];
+    char err[256];
+    am_kafka_in_t *in = am_kafka_in_new(&cfg, topics, 1, NULL, NULL, err,
+                                        sizeof(err));
+    size_t n = 0;
+    double t;
+
+    cr_assert(in, "%s", err);
+    produce("in", "first");
+    /* Join the group and fetch the first message. */
+    for (t = now_s(); n == 0 && now_s() - t < 30;)
+        n = am_kafka_in_poll(in, msgs, 1000, 100);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(msgs[0]->len, 5);
+    rd_kafka_message_destroy(msgs[0]);
+
+    produce("in", "second");
+    /* Fetched within a fetch wait (100 ms); the call may wait 20 s. */
+    t = now_s();
+    n = am_kafka_in_poll(in, msgs, 1000, 20000);
+    t = now_s() - t;
+    cr_assert_eq(n, 1);
+    cr_assert(memcmp(msgs[0]->payload, "second", 6) == 0);
+    rd_kafka_message_destroy(msgs[0]);
+    cr_assert_lt(t, 10.0, "one message waited %.1f s for a batch to fill",
+                 t);
+    am_kafka_in_destroy(in);
+}
+
+Test(kafka_io, prepare_knows_a_topic_and_warns_of_an_unreachable_cluster) {
+    char err[256];
+    am_metrics_t m;
+    am_kafka_out_t *out;
+
+    memset(&m, 0, sizeof(m));
+    cr_assert((out = am_kafka_out_new(&cfg, NULL, &m, err, sizeof(err))),
+              "%s", err);
+    cr_assert_eq(am_kafka_out_prepare(out, "out", 10000), 0);
+    am_kafka_out_destroy(out);
+
+    /* Nothing listens on port 1. */
+    cr_assert_eq(am_config_set(&cfg, "kafka.bootstrap.servers",
+                               "127.0.0.1:1", err, sizeof(err)),
+                 0);
+    cr_assert((out = am_kafka_out_new(&cfg, NULL, &m, err, sizeof(err))),
+              "%s", err);
+    cr_assert_eq(am_kafka_out_prepare(out, "out", 300), -1);
+    am_kafka_out_destroy(out);
+}
