@@ -124,6 +124,26 @@ int am_kafka_out_produce(am_kafka_out_t *out, const char *topic,
     return 0;
 }
 
+int am_kafka_out_prepare(am_kafka_out_t *out, const char *topic,
+                         int timeout_ms) {
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(out->rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e;
+
+    if (!rkt)
+        return -1;
+    e = rd_kafka_metadata(out->rk, 0, rkt, &md, timeout_ms);
+    if (!e && md->topic_cnt == 1)
+        e = md->topics[0].err;
+    if (e)
+        AM_LOG(AM_LOG_WARNING, "topic %s: %s; records to it wait until it "
+               "can be reached", topic, rd_kafka_err2str(e));
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return e ? -1 : 0;
+}
+
 void am_kafka_out_poll(am_kafka_out_t *out, int timeout_ms) {
     rd_kafka_poll(out->rk, timeout_ms);
 }

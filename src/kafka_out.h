@@ -47,6 +47,16 @@ int am_kafka_out_produce(am_kafka_out_t *out, const char *topic,
                          size_t value_len, rd_kafka_headers_t *hdrs,
                          am_kafka_track_t *t);
 
+/**
+ * @brief Looks \p topic up on the cluster now, waiting up to \p timeout_ms,
+ *        so that the first record to it does not wait for its metadata;
+ *        a topic the cluster does not know (or a cluster not reached) is
+ *        logged as a warning.
+ * @returns 0 when the topic is known, -1 otherwise.
+ */
+int am_kafka_out_prepare(am_kafka_out_t *out, const char *topic,
+                         int timeout_ms);
+
 /** @brief Serves delivery reports for up to \p timeout_ms. */
 void am_kafka_out_poll(am_kafka_out_t *out, int timeout_ms);
 

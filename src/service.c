@@ -20,6 +20,7 @@
 #include "window.h"
 
 #define AM_FLUSH_TIMEOUT_MS 30000
+#define AM_PREPARE_TIMEOUT_MS 5000
 /* Room left in a record for its key and headers. */
 #define AM_DLQ_HEADROOM (16 * 1024)
 /* What is kept of a message too large to go to the dead-letter topic. */
@@ -110,6 +111,11 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
     if (!(s->out = am_kafka_out_new(cfg, s->in, metrics, err, err_size)))
         goto fail;
     s->dlq_max = dlq_max(s->out);
+    /* Metadata now: the first notification would otherwise wait for it. */
+    am_kafka_out_prepare(s->out, cfg->topic_notifications,
+                         AM_PREPARE_TIMEOUT_MS);
+    am_kafka_out_prepare(s->out, cfg->topic_dead_letter,
+                         AM_PREPARE_TIMEOUT_MS);
     return s;
 fail:
     am_service_destroy(s);
