@@ -20,6 +20,12 @@
 #include "encode_stix.h"
 #include "fileio.h"
 
+/* The Avro container file's block: avro-c refuses a record larger than
+ * one (its default, 16 KB, is less than a notification listing a few
+ * hundred assets); the largest notification (an event of up to 1 MiB and
+ * AM_NOTIFICATION_MAX_LISTED assets) is well below this. */
+#define AM_MATCH_AVRO_BLOCK (16 * 1024 * 1024)
+
 static const char match_usage[] =
     "usage: assetmatch match --inventory FILE [OPTIONS] [EVENTS...]\n"
     "\n"
@@ -135,14 +141,19 @@ static int on_event(am_event_t *ev, void *opaque) {
                                 .match_time = r->match_time,
                                 .cl = r->cl};
         char err[256];
-        int rc;
+        int rc = 0;
         am_buf_reset(&r->out);
         if (r->output == AM_OUTPUT_AVRO) {
-            if (am_encode_avro(&r->out, &nt, -1, err, sizeof(err)) < 0 ||
-                avro_file_writer_append_encoded(r->ocf, r->out.data,
-                                                (int64_t)r->out.len) != 0) {
-                fprintf(stderr, "assetmatch: avro output: %s\n",
-                        r->out.oom ? "out of memory" : err);
+            if (am_encode_avro(&r->out, &nt, -1, err, sizeof(err)) < 0)
+                rc = -1;
+            else if (avro_file_writer_append_encoded(
+                         r->ocf, r->out.data, (int64_t)r->out.len) != 0) {
+                snprintf(err, sizeof(err), "%s", avro_strerror());
+                rc = -1;
+            }
+            if (rc < 0) {
+                fprintf(stderr, "assetmatch: avro output of event '%s': %s\n",
+                        ev->id, r->out.oom ? "out of memory" : err);
                 r->failed = true;
                 return 1;
             }
@@ -355,8 +366,9 @@ int am_cmd_match(int argc, char **argv) {
     if (rc == 0 && r.output == AM_OUTPUT_AVRO) {
         avro_schema_t schema =
             am_avro_schema_get(AM_AVRO_SCHEMA_NOTIFICATION, err, sizeof(err));
-        if (!schema || avro_file_writer_create_fp(stdout, "<stdout>", 0,
-                                                  schema, &r.ocf) != 0) {
+        if (!schema || avro_file_writer_create_with_codec_fp(
+                           stdout, "<stdout>", 0, schema, &r.ocf, "null",
+                           AM_MATCH_AVRO_BLOCK) != 0) {
             fprintf(stderr, "assetmatch: avro output: %s\n",
                     schema ? avro_strerror() : err);
             rc = -1;

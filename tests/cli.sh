@@ -90,6 +90,20 @@ else
     fail "avro output is an Avro container file" "$(head -c 16 "$tmp/out.avro" | od -c)"
 fi
 
+# A notification larger than avro-c's default file block (16 KB): one
+# observed /22 covering 600 assets of one tenant.
+{
+    echo "tenant_id,asset_id,kind,value"
+    for i in $(seq 0 599); do
+        echo "big,host-$i,ip,198.51.$((100 + i / 250)).$((i % 250 + 1))"
+    done
+} >"$tmp/big-inventory.csv"
+echo '{"id":"wide","kind":"indicator","observables":[{"type":"ip","value":"198.51.100.0/22"}],"category":"scanner","source":"cert","time":"2026-11-27T10:00:00Z"}' |
+    "$bin" match -i "$tmp/big-inventory.csv" --output avro >"$tmp/big.avro" \
+    2>"$tmp/err"
+expect_status "avro output of a large notification" $? 0
+expect_grep "large notification written" "$tmp/err" "1 notifications for 1 tenants"
+
 # Inventory errors: the load fails and lists every bad line.
 "$bin" match -i "$data/bad-inventory.csv" </dev/null >/dev/null 2>"$tmp/err"
 expect_status "bad inventory fails" $? 2
