@@ -47,6 +47,9 @@
  *   decode_json_mb_per_s   the same in MB/s of input
  *   match_only_per_s       am_matcher_match() events/s, pre-decoded in
  *                          batches of 4096 (memory stays bounded)
+ *   encode_avro_per_s      am_encode_avro() notifications/s; baseline:
+ *                          am_encode_json() of the same notifications,
+ *                          the two alternating
  *   match_events_per_s     decode + match + encode of each line, one
  *                          thread, as cmd_match.c's match_line() does
  *                          (without the write); baseline: json_loadb()
@@ -70,6 +73,7 @@
  */
 #include "bench_common.h"
 #include "decode_json.h"
+#include "encode_avro.h"
 #include "encode_json.h"
 #include "event.h"
 #include "inventory.h"
@@ -1385,6 +1389,58 @@ static double time_match_only(const am_matcher_t *m, const lines_t *l,
     return t;
 }
 
+/* The notifications of the first events, encoded as JSON and as Avro
+ * (bare), the two alternating per notification so that both see the same
+ * load, until \p budget_s of encoding.  Decoding and matching are not
+ * timed.  *count says how many notifications were encoded (each way). */
+static void time_encode(const am_matcher_t *m, const lines_t *l,
+                        double budget_s, size_t *count, double *tj,
+                        double *ta) {
+    am_match_ctx_t *ctx = am_match_ctx_new();
+    am_event_t ev;
+    am_buf_t out;
+    char err[512], match_time[32];
+
+    if (!ctx)
+        die("out of memory");
+    am_event_init(&ev);
+    am_buf_init(&out);
+    am_notification_now(match_time);
+    *count = 0;
+    *tj = *ta = 0;
+    for (size_t i = 0; i < l->count && *tj + *ta <= 2 * budget_s; i++) {
+        const am_match_result_t *res;
+        int nr;
+
+        am_event_reset(&ev);
+        if (am_decode_json(l->buf + l->off[i], l->n[i], &ev, err,
+                           sizeof(err)) < 0)
+            die("events:%zu: rejected: %s", i + 1, err);
+        if ((nr = am_matcher_match(m, ctx, &ev, &res)) < 0)
+            die("am_matcher_match: out of memory");
+        for (int k = 0; k < nr; k++) {
+            am_notification_t nt = {.inv = am_matcher_inventory(m),
+                                    .ev = &ev,
+                                    .result = &res[k],
+                                    .match_time = match_time};
+            double t0 = am_bench_now(), t1;
+            am_buf_reset(&out);
+            if (am_encode_json(&out, &nt) < 0)
+                die("am_encode_json: out of memory");
+            t1 = am_bench_now();
+            am_buf_reset(&out);
+            if (am_encode_avro(&out, &nt, -1, err, sizeof(err)) < 0)
+                die("am_encode_avro: %s", err);
+            *ta += am_bench_now() - t1;
+            *tj += t1 - t0;
+            ++*count;
+        }
+    }
+    am_buf_free(&out);
+    am_event_free(&ev);
+    am_match_ctx_destroy(ctx);
+}
+
 static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
@@ -1418,8 +1474,8 @@ static void bench_events(const engine_t *e, const uint8_t *expect,
     path_stats_t ps;
     uint32_t *lat;
     uint16_t *notes;
-    size_t only_ev, only_n, prefix_n = 0, cli_n;
-    double mb, tj, td, tp, tm, cli_est;
+    size_t only_ev, only_n, prefix_n = 0, cli_n, n_enc;
+    double mb, tj, td, tp, tm, cli_est, tej, tea;
 
     lines_read(&l, tmp.events);
     if (l.count != N_EVENTS)
@@ -1437,6 +1493,12 @@ static void bench_events(const engine_t *e, const uint8_t *expect,
     note_budget("match_only", only_ev);
     am_bench_report("match_only_per_s", (double)only_ev / tm, "events/s",
                     NULL, 0);
+
+    time_encode(e->m, &l, PHASE_BUDGET_S / 5, &n_enc, &tej, &tea);
+    fprintf(stderr, "JSON encoder: %.0f notifications/s\n",
+            (double)n_enc / tej);
+    am_bench_report("encode_avro_per_s", (double)n_enc / tea,
+                    "notifications/s", "encode_json", tej / tea);
 
     lat = xmalloc(N_EVENTS * sizeof(*lat));
     notes = xmalloc(N_EVENTS * sizeof(*notes));
