@@ -3,7 +3,7 @@
  *
  *   data/demo/    --producer-->  [indicators] [scan-results]    dev broker
  *                                     |                      (devbroker.h)
- *                        am_service_run() on a thread: the code of `run`
+ *                         am_runner_run() on a thread: the code of `run`
  *                                     |
  *   one line each  <--reader--  [notifications] [dead-letter]
  *
@@ -572,7 +572,7 @@ static int assign_output(rd_kafka_t *rk, const am_config_t *cfg,
 /* ---- the service, on its own thread ---------------------------------- */
 
 typedef struct svc_thread_s {
-    am_service_t *svc;
+    am_runner_t *runner;
     volatile sig_atomic_t stop; /* set by the main thread */
     int rc;
     atomic_bool finished;
@@ -581,7 +581,7 @@ typedef struct svc_thread_s {
 static void *service_main(void *arg) {
     svc_thread_t *st = arg;
 
-    st->rc = am_service_run(st->svc, &st->stop);
+    st->rc = am_runner_run(st->runner, &st->stop);
     atomic_store(&st->finished, true);
     return NULL;
 }
@@ -848,7 +848,7 @@ int am_cmd_demo(int argc, char **argv) {
     printf("metrics on http://127.0.0.1:%d/metrics, health on /healthz and "
            "/readyz, while the demo runs\n",
            am_runner_http_port(runner));
-    st.svc = am_runner_service(runner);
+    st.runner = runner;
     if (pthread_create(&thread, NULL, service_main, &st) != 0) {
         fprintf(stderr, "assetmatch demo: cannot start a thread\n");
         goto out;

@@ -145,7 +145,7 @@ int am_cmd_run(int argc, char **argv) {
             rc = AM_EXIT_OK; /* stopped while the assets topic was read */
         goto out;
     }
-    rc = am_service_run(am_runner_service(runner), stop) == 0
+    rc = am_runner_run(runner, stop) == 0
              ? AM_EXIT_OK
              : AM_EXIT_REJECTED;
 out:

@@ -20,6 +20,7 @@ void am_config_init(am_config_t *cfg) {
     cfg->http_listen = strdup("127.0.0.1:9464");
     cfg->log_level = 6;
     cfg->batch_size = 1000;
+    cfg->workers = 1;
     cfg->rebuild_interval_ms = 1000;
     cfg->rebuild_max_changes = 10000;
     cfg->window_max_age_s = 30 * 86400;
@@ -167,6 +168,9 @@ static const char help[] =
     "                            disables [127.0.0.1:9464]\n"
     "  log.level                 error, warning, notice, info, debug [info]\n"
     "  consumer.batch_size       messages taken at once [1000]\n"
+    "  consumer.workers          consumers in this process, a thread each,\n"
+    "                            sharing one inventory; the group spreads\n"
+    "                            the partitions over them [1]\n"
     "  inventory.rebuild_interval_ms  asset changes are gathered this long\n"
     "                            before the matcher is rebuilt [1000]\n"
     "  inventory.rebuild_max_changes  or until this many [10000]\n"
@@ -258,6 +262,13 @@ int am_config_set(am_config_t *cfg, const char *key, const char *value,
         if (set_long(&l, key, value, 1, 100000, err, err_size) < 0)
             return -1;
         cfg->batch_size = (size_t)l;
+        return 0;
+    }
+    if (!strcmp(key, "consumer.workers")) {
+        if (set_long(&l, key, value, 1, AM_CONFIG_MAX_WORKERS, err,
+                     err_size) < 0)
+            return -1;
+        cfg->workers = (size_t)l;
         return 0;
     }
     if (!strcmp(key, "inventory.rebuild_interval_ms")) {

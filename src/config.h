@@ -36,6 +36,9 @@ typedef struct am_kafka_prop_s {
     am_kafka_scope_t scope;
 } am_kafka_prop_t;
 
+/* consumer.workers at most. */
+#define AM_CONFIG_MAX_WORKERS 64
+
 typedef struct am_config_s {
     am_kafka_prop_t *kafka; /* in the order given; later ones win */
     size_t n_kafka;
@@ -52,6 +55,8 @@ typedef struct am_config_s {
     char *http_listen;      /* host:port; "" disables the endpoint */
     int log_level;          /* syslog levels: 3 err .. 7 debug */
     size_t batch_size;      /* messages taken from the consumer at once */
+    size_t workers;         /* consumers matching in parallel, one thread
+                             * each, sharing one inventory */
     /* The live inventory and the window of recent indicators (issue 5). */
     long rebuild_interval_ms;   /* gather asset changes this long */
     size_t rebuild_max_changes; /* or this many, then rebuild */

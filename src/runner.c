@@ -1,7 +1,10 @@
 #include "runner.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "assets_in.h"
 #include "http.h"
@@ -16,7 +19,8 @@ struct am_runner_s {
     am_window_t *win;
     am_retro_t *retro;
     am_assets_in_t *assets;
-    am_service_t *svc;
+    am_service_t **svc; /* the workers */
+    size_t workers;
 };
 
 am_runner_t *am_runner_start(const am_config_t *cfg, am_inventory_t *inv,
@@ -45,7 +49,7 @@ am_runner_t *am_runner_start(const am_config_t *cfg, am_inventory_t *inv,
     am_live_opts_t lo = {.include_unverified = cfg->include_unverified,
                          .rebuild_interval_ms = cfg->rebuild_interval_ms,
                          .rebuild_max_changes = cfg->rebuild_max_changes,
-                         .readers = 1,
+                         .readers = cfg->workers,
                          .on_swap = r->retro ? am_retro_on_swap : NULL,
                          .opaque = r->retro,
                          .metrics = metrics};
@@ -70,22 +74,88 @@ am_runner_t *am_runner_start(const am_config_t *cfg, am_inventory_t *inv,
         goto fail;
     }
     atomic_store(&metrics->inventory_loaded, 1);
-    /* The service starts with the current matcher, then acquires one per
-     * batch (am_service_set_live()). */
-    cur = am_live_acquire(r->live, 0, &version);
-    r->svc = am_service_new(cfg, cur, cl, metrics, err, err_size);
-    am_live_release(r->live, 0);
-    if (!r->svc)
+    /* Each worker starts with the current matcher, then acquires one per
+     * batch in its own reader slot (am_service_set_live()). */
+    if (!(r->svc = calloc(cfg->workers, sizeof(*r->svc)))) {
+        snprintf(err, err_size, "out of memory");
         goto fail;
-    am_service_set_live(r->svc, r->live, r->win);
+    }
+    for (; r->workers < cfg->workers; r->workers++) {
+        size_t w = r->workers;
+        cur = am_live_acquire(r->live, w, &version);
+        r->svc[w] = am_service_new(cfg, cur, cl, metrics, err, err_size);
+        am_live_release(r->live, w);
+        if (!r->svc[w])
+            goto fail;
+        am_service_set_live(r->svc[w], r->live, r->win, w);
+    }
     return r;
 fail:
     am_runner_destroy(r);
     return NULL;
 }
 
-am_service_t *am_runner_service(am_runner_t *r) {
-    return r->svc;
+typedef struct worker_s {
+    am_service_t *svc;
+    volatile sig_atomic_t *halt;
+    int rc;
+    atomic_bool done;
+} worker_t;
+
+static void *worker_main(void *arg) {
+    worker_t *w = arg;
+
+    w->rc = am_service_run(w->svc, w->halt);
+    atomic_store(&w->done, true);
+    return NULL;
+}
+
+int am_runner_run(am_runner_t *r, volatile sig_atomic_t *stop) {
+    volatile sig_atomic_t halt = 0;
+    worker_t *w = calloc(r->workers, sizeof(*w));
+    pthread_t *th = calloc(r->workers, sizeof(*th));
+    size_t started = 0, done;
+    int rc = 0;
+
+    if (!w || !th) {
+        AM_LOG(AM_LOG_ERR, "out of memory");
+        free(w);
+        free(th);
+        return 1;
+    }
+    for (; started < r->workers; started++) {
+        w[started].svc = r->svc[started];
+        w[started].halt = &halt;
+        if (pthread_create(&th[started], NULL, worker_main, &w[started])) {
+            AM_LOG(AM_LOG_ERR, "cannot start worker %zu", started);
+            halt = 1;
+            rc = 1;
+            break;
+        }
+    }
+    /* Until every worker is done: a stop asked for, or one worker that
+     * failed, stops them all. */
+    do {
+        struct timespec tick = {0, 20 * 1000 * 1000};
+        done = 0;
+        for (size_t i = 0; i < started; i++)
+            if (atomic_load(&w[i].done)) {
+                done++;
+                if (w[i].rc)
+                    halt = 1;
+            }
+        if (*stop)
+            halt = 1;
+        if (done < started)
+            nanosleep(&tick, NULL);
+    } while (done < started);
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        rc |= w[i].rc;
+    }
+    free(w);
+    free(th);
+    return rc;
 }
 
 int am_runner_http_port(const am_runner_t *r) {
@@ -98,7 +168,9 @@ void am_runner_destroy(am_runner_t *r) {
     /* The service first (its matcher is live's), then what feeds live,
      * then live (its build thread may be in on_swap: retro and the window
      * outlive it). */
-    am_service_destroy(r->svc);
+    for (size_t i = 0; i < r->workers; i++)
+        am_service_destroy(r->svc[i]);
+    free(r->svc);
     am_assets_in_destroy(r->assets);
     am_live_destroy(r->live);
     am_retro_destroy(r->retro);

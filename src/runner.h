@@ -40,8 +40,14 @@ am_runner_t *am_runner_start(const am_config_t *cfg, am_inventory_t *inv,
                              volatile sig_atomic_t *stop, char *err,
                              size_t err_size);
 
-/** @returns the service to run (borrowed). */
-am_service_t *am_runner_service(am_runner_t *r);
+/**
+ * @brief Runs the consumer.workers services, a thread each, until \p *stop
+ *        is set or one of them fails (which stops the others); each
+ *        finishes its batch and commits what was delivered
+ *        (am_service_run()).
+ * @returns 0 after a requested stop, 1 when a worker failed.
+ */
+int am_runner_run(am_runner_t *r, volatile sig_atomic_t *stop);
 
 /** @returns the HTTP port, or 0 without an endpoint. */
 int am_runner_http_port(const am_runner_t *r);

@@ -50,8 +50,11 @@ struct am_service_s {
      * indicator matched goes into the window with the matcher's version. */
     am_live_t *live;
     am_window_t *win;
+    size_t slot; /* its reader slot in live */
     uint64_t version;
     time_t now;
+    /* This worker's share of the gauges, last added to the metrics. */
+    int64_t lag, queue_depth, assigned;
 };
 
 static const char *const content_types[] = {
@@ -123,9 +126,10 @@ fail:
 }
 
 void am_service_set_live(am_service_t *s, am_live_t *live,
-                         am_window_t *win) {
+                         am_window_t *win, size_t slot) {
     s->live = live;
     s->win = win;
+    s->slot = slot;
 }
 
 void am_service_destroy(am_service_t *s) {
@@ -343,12 +347,20 @@ static void process(am_service_t *s, const rd_kafka_message_t *rkm) {
     s->rkm = NULL;
 }
 
+/* Adds the change of this worker's share to a gauge all workers add to. */
+static void gauge_add(atomic_int_fast64_t *g, int64_t *mine, int64_t now) {
+    atomic_fetch_add(g, now - *mine);
+    *mine = now;
+}
+
 static void gauges(am_service_t *s) {
     am_metrics_t *m = s->metrics;
 
-    atomic_store(&m->lag, am_kafka_in_lag(s->in));
-    atomic_store(&m->queue_depth, (int64_t)am_kafka_out_queue_len(s->out));
-    atomic_store(&m->assigned, (int64_t)am_kafka_in_assigned(s->in));
+    gauge_add(&m->lag, &s->lag, am_kafka_in_lag(s->in));
+    gauge_add(&m->queue_depth, &s->queue_depth,
+              (int64_t)am_kafka_out_queue_len(s->out));
+    gauge_add(&m->assigned, &s->assigned,
+              (int64_t)am_kafka_in_assigned(s->in));
     if (s->win) {
         am_window_expire(s->win, (int64_t)time(NULL));
         atomic_store(&m->window_indicators,
@@ -376,13 +388,13 @@ int am_service_run(am_service_t *s, volatile sig_atomic_t *stop) {
         am_notification_now(s->match_time);
         s->now = time(NULL);
         if (s->live)
-            s->m = am_live_acquire(s->live, 0, &s->version);
+            s->m = am_live_acquire(s->live, s->slot, &s->version);
         for (size_t i = 0; i < n; i++) {
             process(s, msgs[i]);
             rd_kafka_message_destroy(msgs[i]);
         }
         if (s->live)
-            am_live_release(s->live, 0);
+            am_live_release(s->live, s->slot);
         am_kafka_out_poll(s->out, 0);
         am_kafka_in_store(s->in);
         if (time(NULL) != last_gauges) {
@@ -400,6 +412,11 @@ int am_service_run(am_service_t *s, volatile sig_atomic_t *stop) {
                "consumed again",
                am_kafka_out_queue_len(s->out));
     am_kafka_in_commit(s->in);
+    /* Leaving now, not at am_service_destroy(): the workers of a process
+     * leave together, each serving its own rebalance; one after the other,
+     * those still in the group would be asked to rebalance while nobody
+     * polls them. */
+    am_kafka_in_close(s->in);
     if (am_kafka_in_failed(s->in)) {
         AM_LOG(AM_LOG_ERR,
                "stopping: a record could not be delivered; offsets were "

@@ -37,16 +37,16 @@ typedef struct am_window_s am_window_t;
 
 /**
  * @brief Matches with the live inventory's current matcher, acquired per
- *        batch (reader slot 0), instead of the \p m given to
- *        am_service_new(), and keeps every indicator in \p win (may be
- *        NULL) for retroactive matching.  Both are borrowed.
+ *        batch (reader slot \p slot, one per worker), instead of the \p m
+ *        given to am_service_new(), and keeps every indicator in \p win
+ *        (may be NULL) for retroactive matching.  Both are borrowed.
  * @locality before am_service_run().
  */
 void am_service_set_live(am_service_t *svc, am_live_t *live,
-                         am_window_t *win);
+                         am_window_t *win, size_t slot);
 
 /**
- * @brief Runs until \p *stop is set (SIGTERM, SIGINT) or a record cannot
+ * @brief Runs one worker until \p *stop is set (SIGTERM, SIGINT) or a record cannot
  *        be delivered; then finishes the batch in hand, commits what was
  *        delivered and leaves the group.
  * @returns 0 after a requested stop, 1 after a delivery failure (nothing

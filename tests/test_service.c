@@ -195,6 +195,36 @@ Test(service, two_members_share_the_partitions_and_notify_once,
     it_recs_free(&got);
 }
 
+/* consumer.workers: the consumers of one process share the partitions as
+ * members of the group do, and the gauges add up over them. */
+Test(service, two_workers_in_one_process_share_the_partitions,
+     .timeout = 90) {
+    enum { N = 3000 };
+    static const char *const sets[] = {"consumer.workers=2", NULL};
+    it_recs_t want = stream_expected(N), got;
+    it_proc_t *p = it_run(sets);
+    long long assigned = -1;
+
+    /* Every partition of both input topics, over the two workers. */
+    for (int tries = 0; tries < 400 && assigned != 2 * 4; tries++) {
+        assigned = it_metric(p, "assetmatch_assigned_partitions");
+        it_nap_ms(100);
+    }
+    IT_ASSERT(assigned == 2 * 4, "assigned partitions %lld, expected 8",
+              assigned);
+    IT_ASSERT(it_wait_log(p, "assigned 4 partitions", 5),
+              "the partitions were not split between the workers");
+
+    it_stream(0, N, 100, 20);
+    it_flush();
+    expect_processed(60);
+    got = it_read("notifications");
+    it_expect_notifications(&got, &want, false, "two workers");
+    stop_cleanly(p);
+    it_recs_free(&want);
+    it_recs_free(&got);
+}
+
 /* ---- 3. kill -9 in mid-stream, then a restart ---------------------------- */
 
 Test(service, kill_9_in_mid_stream_then_restart_loses_nothing,
