@@ -26,7 +26,8 @@ static const char devbroker_usage[] =
     "\n"
     "  -b, --brokers N      brokers in the cluster (default 1)\n"
     "  -p, --partitions N   partitions per topic (default 4)\n"
-    "  -t, --topics LIST    comma-separated topics (default: indicators,\n"
+    "  -t, --topics LIST    comma-separated topics, each NAME or\n"
+    "                       NAME:PARTITIONS (default: indicators,\n"
     "                       scan-results, assets, notifications, dead-letter)\n"
     "  -h, --help           this text\n";
 

@@ -31,9 +31,22 @@ am_devbroker_t *am_devbroker_start(int brokers, int partitions,
     }
     for (char *t = strtok_r(list, ",", &save); t;
          t = strtok_r(NULL, ",", &save)) {
-        rd_kafka_resp_err_t e =
-            rd_kafka_mock_topic_create(db->mc, t, partitions, 1);
-        if (e) {
+        char *colon = strchr(t, ':'), *end;
+        long n = partitions;
+        rd_kafka_resp_err_t e;
+
+        /* NAME:PARTITIONS overrides the count for that topic. */
+        if (colon) {
+            *colon = '\0';
+            n = strtol(colon + 1, &end, 10);
+            if (end == colon + 1 || *end || n < 1 || n > 10000 || !*t) {
+                snprintf(err, err_size,
+                         "topic %s: '%s' is not a partition count (1..10000)",
+                         t, colon + 1);
+                goto fail;
+            }
+        }
+        if ((e = rd_kafka_mock_topic_create(db->mc, t, (int)n, 1))) {
             snprintf(err, err_size, "topic %s: %s", t, rd_kafka_err2str(e));
             goto fail;
         }

@@ -14,7 +14,8 @@ typedef struct am_devbroker_s am_devbroker_t;
 
 /**
  * @brief Starts \p brokers mock brokers on loopback and creates each of the
- *        comma-separated \p topics with \p partitions partitions.
+ *        comma-separated \p topics with \p partitions partitions (a
+ *        topic written NAME:N gets N).
  * @returns the cluster, or NULL with a reason in \p err.
  */
 am_devbroker_t *am_devbroker_start(int brokers, int partitions,

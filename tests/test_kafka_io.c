@@ -118,3 +118,34 @@ Test(kafka_io, prepare_knows_a_topic_and_warns_of_an_unreachable_cluster) {
     cr_assert_eq(am_kafka_out_prepare(out, "out", 300), -1);
     am_kafka_out_destroy(out);
 }
+
+/* The dev broker: NAME:N gives that topic N partitions; a bad count is an
+ * error naming the topic. */
+Test(kafka_io, devbroker_topic_partition_counts) {
+    char err[256];
+    am_devbroker_t *d = am_devbroker_start(1, 3, "plain,few:2", err,
+                                           sizeof(err));
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    const struct rd_kafka_metadata *md;
+    rd_kafka_t *rk;
+
+    cr_assert(d, "%s", err);
+    rd_kafka_conf_set(c, "bootstrap.servers", am_devbroker_bootstraps(d),
+                      NULL, 0);
+    cr_assert((rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err))));
+    cr_assert_eq(rd_kafka_metadata(rk, 1, NULL, &md, 10000), 0);
+    for (int i = 0; i < md->topic_cnt; i++) {
+        if (!strcmp(md->topics[i].topic, "plain"))
+            cr_expect_eq(md->topics[i].partition_cnt, 3);
+        else if (!strcmp(md->topics[i].topic, "few"))
+            cr_expect_eq(md->topics[i].partition_cnt, 2);
+    }
+    cr_expect_eq(md->topic_cnt, 2);
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+    am_devbroker_stop(d);
+
+    cr_assert_null(am_devbroker_start(1, 3, "ok,bad:x", err, sizeof(err)));
+    cr_assert_str_eq(err,
+                     "topic bad: 'x' is not a partition count (1..10000)");
+}
