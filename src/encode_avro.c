@@ -292,7 +292,8 @@ static void put_str(am_buf_t *b, const char *s) {
             am_buf_append(b, s + i, ulen);
             i += ulen;
         } else {
-            char two[2] = {(char)(0xc0 | u[i] >> 6), (char)(0x80 | (u[i] & 0x3f))};
+            char two[2] = {(char)(0xc0 | u[i] >> 6),
+                           (char)(0x80 | (u[i] & 0x3f))};
             am_buf_append(b, two, 2);
             i++;
         }
