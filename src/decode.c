@@ -190,6 +190,15 @@ int am_decode(am_format_t fmt, const char *buf, size_t len,
     }
     if (fmt == AM_FORMAT_SHADOWSERVER && p < end && *p != '{')
         return am_decode_shadowserver_csv(buf, len, &h, ev, sink);
+    /* A native event in its plain form needs no JSON tree: it is what an
+     * AUTO message with only native members is recognised as below. */
+    if ((fmt == AM_FORMAT_AUTO || fmt == AM_FORMAT_JSON) && p < end &&
+        *p == '{' && am_decode_json_fast(buf, len, ev) == 0) {
+        if (used)
+            *used = AM_FORMAT_JSON;
+        sink->event(ev, sink->opaque);
+        return 1;
+    }
 
     if (!depth_ok(buf, len, AM_DECODE_MAX_DEPTH)) {
         snprintf(err, sizeof(err), "JSON nested deeper than %d levels",

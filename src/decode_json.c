@@ -1,57 +1,402 @@
 #include "decode_json.h"
 
 #include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies the string member \p key into *dst; a missing or null member
- * leaves NULL.  @returns -1 (with err) when it is of another type. */
-static int get_str(am_event_t *ev, json_t *obj, const char *key,
-                   const char **dst, char *err, size_t err_size) {
-    json_t *v = json_object_get(obj, key);
+/*
+ * Two parsers feed one decoder.  The members the native format has are
+ * gathered into a native_t, either from jansson's tree (any JSON, and the
+ * messages decode.c recognises as native after parsing them once) or,
+ * first, by parse_native(): a single pass over the text that takes only
+ * the plain form producers write (the known members once each, ASCII
+ * strings without escapes, integers) and gives up on anything else.
+ * fill() then reads the native_t, so both parsers decode alike, and every
+ * error is found, and worded, by the same code; a message the fast pass
+ * gave up on, or that fill() rejected, goes through jansson, which names
+ * JSON errors as before.
+ */
 
-    if (!v || json_is_null(v))
+/* ---- the members, from either parser ----------------------------------- */
+
+typedef enum jv_type_e {
+    JV_ABSENT,
+    JV_NULL,
+    JV_STR,
+    JV_INT,
+    JV_ARRAY,
+    JV_OBJECT,
+    JV_OTHER, /* true, false, a real */
+} jv_type_t;
+
+typedef struct jv_s {
+    jv_type_t t;
+    const char *s; /* JV_STR: its bytes, not NUL-terminated */
+    size_t n;
+    long long i;   /* JV_INT */
+} jv_t;
+
+enum {
+    F_ID, F_KIND, F_OBSERVABLES, F_CATEGORY, F_SEVERITY, F_SOURCE, F_TLP,
+    F_TIME, F_VALID_UNTIL, F_DESCRIPTION, F_CONFIDENCE, F_CVES, F_IP,
+    F_HOSTNAME, F_ASN, F_PORT, F_PROTOCOL, F_TAG, F__COUNT
+};
+
+static const char *const field_names[F__COUNT] = {
+    "id", "kind", "observables", "category", "severity", "source", "tlp",
+    "time", "valid_until", "description", "confidence", "cves", "ip",
+    "hostname", "asn", "port", "protocol", "tag"};
+
+/* One element of "observables". */
+typedef struct obs_jv_s {
+    bool object;
+    jv_t type, value;
+} obs_jv_t;
+
+/* Observables kept: one past the event's limit, so that going over it is
+ * seen.  The fast pass gives up on more CVEs than the limit (a longer list
+ * may repeat some: jansson's pass keeps them all). */
+#define MAX_OBS (AM_EVENT_MAX_OBSERVABLES + 1)
+#define MAX_CVES AM_EVENT_MAX_CVES
+
+typedef struct native_s {
+    jv_t f[F__COUNT];
+    obs_jv_t *obs; /* in the event's arena */
+    size_t n_obs;
+    jv_t *cves;
+    size_t n_cves;
+} native_t;
+
+/* ---- from jansson's tree ------------------------------------------------ */
+
+static jv_t jv_of(json_t *v) {
+    jv_t r = {JV_ABSENT, NULL, 0, 0};
+
+    if (!v)
+        return r;
+    if (json_is_null(v))
+        r.t = JV_NULL;
+    else if (json_is_string(v)) {
+        r.t = JV_STR;
+        r.s = json_string_value(v);
+        r.n = json_string_length(v);
+    } else if (json_is_integer(v)) {
+        r.t = JV_INT;
+        r.i = (long long)json_integer_value(v);
+    } else if (json_is_array(v))
+        r.t = JV_ARRAY;
+    else if (json_is_object(v))
+        r.t = JV_OBJECT;
+    else
+        r.t = JV_OTHER;
+    return r;
+}
+
+/* @returns -1 when out of memory. */
+static int from_tree(am_event_t *ev, json_t *root, native_t *nv) {
+    json_t *arr, *o;
+    size_t i;
+
+    memset(nv, 0, sizeof(*nv));
+    for (int f = 0; f < F__COUNT; f++)
+        nv->f[f] = jv_of(json_object_get(root, field_names[f]));
+    if (nv->f[F_OBSERVABLES].t == JV_ARRAY) {
+        arr = json_object_get(root, "observables");
+        nv->n_obs = json_array_size(arr) < MAX_OBS ? json_array_size(arr)
+                                                   : MAX_OBS;
+        if (nv->n_obs &&
+            !(nv->obs = am_arena_alloc(&ev->arena,
+                                       nv->n_obs * sizeof(*nv->obs))))
+            return -1;
+        for (i = 0; i < nv->n_obs; i++) {
+            o = json_array_get(arr, i);
+            nv->obs[i].object = json_is_object(o);
+            nv->obs[i].type = jv_of(json_object_get(o, "type"));
+            nv->obs[i].value = jv_of(json_object_get(o, "value"));
+        }
+    }
+    if (nv->f[F_CVES].t == JV_ARRAY) {
+        arr = json_object_get(root, "cves");
+        /* All of them: repeated CVEs count once, so the limit says
+         * nothing about where an error can be. */
+        nv->n_cves = json_array_size(arr);
+        if (nv->n_cves &&
+            !(nv->cves = am_arena_alloc(&ev->arena,
+                                        nv->n_cves * sizeof(*nv->cves))))
+            return -1;
+        for (i = 0; i < nv->n_cves; i++)
+            nv->cves[i] = jv_of(json_array_get(arr, i));
+    }
+    return 0;
+}
+
+/* ---- from the text, the plain form only -------------------------------- */
+
+typedef struct scan_s {
+    const char *p, *end;
+} scan_t;
+
+static void ws(scan_t *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
+                             *c->p == '\n' || *c->p == '\r'))
+        c->p++;
+}
+
+static bool eat(scan_t *c, char ch) {
+    ws(c);
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return true;
+    }
+    return false;
+}
+
+/* A string of printable ASCII without escapes; after the opening quote. */
+static bool plain_str(scan_t *c, const char **s, size_t *n) {
+    const char *q = c->p;
+
+    while (q < c->end && *q != '"') {
+        unsigned char u = (unsigned char)*q;
+        if (u < 0x20 || u >= 0x80 || u == '\\')
+            return false;
+        q++;
+    }
+    if (q == c->end)
+        return false;
+    *s = c->p;
+    *n = (size_t)(q - c->p);
+    c->p = q + 1;
+    return true;
+}
+
+static bool literal(scan_t *c, const char *word) {
+    size_t n = strlen(word);
+
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
+        return false;
+    c->p += n;
+    return true;
+}
+
+/* A string, an integer (as JSON writes it, within long long), null, true
+ * or false. */
+static bool scalar(scan_t *c, jv_t *v) {
+    ws(c);
+    if (c->p == c->end)
+        return false;
+    if (*c->p == '"') {
+        c->p++;
+        v->t = JV_STR;
+        return plain_str(c, &v->s, &v->n);
+    }
+    if (*c->p == '-' || (*c->p >= '0' && *c->p <= '9')) {
+        bool neg = *c->p == '-';
+        unsigned long long u = 0;
+        const char *d = c->p + neg;
+
+        if (d == c->end || *d < '0' || *d > '9' ||
+            (*d == '0' && d + 1 < c->end && d[1] >= '0' && d[1] <= '9'))
+            return false;
+        for (; d < c->end && *d >= '0' && *d <= '9'; d++) {
+            if (u > (ULLONG_MAX - 9) / 10)
+                return false;
+            u = u * 10 + (unsigned)(*d - '0');
+        }
+        if (d < c->end && (*d == '.' || *d == 'e' || *d == 'E'))
+            return false;
+        if (u > (unsigned long long)LLONG_MAX + neg)
+            return false;
+        v->t = JV_INT;
+        v->i = neg ? (long long)(0 - u) : (long long)u;
+        c->p = d;
+        return true;
+    }
+    v->t = *c->p == 'n' ? JV_NULL : JV_OTHER;
+    return literal(c, "null") || literal(c, "true") || literal(c, "false");
+}
+
+/* The index of member name \p s in \p names, or -1. */
+static int member(const char *const *names, int count, const char *s,
+                  size_t n) {
+    for (int i = 0; i < count; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
+            return i;
+    return -1;
+}
+
+/* Opens an object's next member: its name's index in \p names.  @returns
+ * 1 with *idx, 0 at the end of the object, -1 to give up. */
+static int next_member(scan_t *c, bool *first, const char *const *names,
+                       int count, int *idx) {
+    const char *s;
+    size_t n;
+
+    if (eat(c, '}'))
         return 0;
-    if (!json_is_string(v)) {
-        snprintf(err, err_size, "field '%s': must be a string", key);
+    if (!*first && !eat(c, ','))
+        return -1;
+    *first = false;
+    if (!eat(c, '"') || !plain_str(c, &s, &n) || !eat(c, ':') ||
+        (*idx = member(names, count, s, n)) < 0)
+        return -1;
+    return 1;
+}
+
+static bool observable(scan_t *c, obs_jv_t *o) {
+    static const char *const names[] = {"type", "value"};
+    bool first = true;
+    int idx, r;
+
+    o->object = true;
+    if (!eat(c, '{'))
+        return false;
+    while ((r = next_member(c, &first, names, 2, &idx)) == 1) {
+        jv_t *v = idx == 0 ? &o->type : &o->value;
+        if (v->t != JV_ABSENT || !scalar(c, v))
+            return false;
+    }
+    return r == 0;
+}
+
+/* "observables" (objects) or "cves" (scalars), up to \p max elements. */
+static bool array(am_event_t *ev, scan_t *c, bool objects, size_t max,
+                  char **items, size_t *count) {
+    size_t size = objects ? sizeof(obs_jv_t) : sizeof(jv_t), cap = 0;
+    char *v = NULL;
+
+    if (!eat(c, '['))
+        return false;
+    if (eat(c, ']'))
+        return true;
+    do {
+        if (*count == max)
+            return false;
+        if (*count == cap) {
+            /* Grown in the arena: the old block stays until the reset. */
+            char *nv = am_arena_alloc(&ev->arena, (cap ? 2 * cap : 8) * size);
+            if (!nv)
+                return false;
+            if (v)
+                memcpy(nv, v, cap * size);
+            v = nv;
+            cap = cap ? 2 * cap : 8;
+        }
+        memset(v + *count * size, 0, size);
+        ws(c);
+        if (objects && c->p < c->end && *c->p == '{') {
+            if (!observable(c, (obs_jv_t *)(void *)(v + *count * size)))
+                return false;
+        } else {
+            /* A scalar; in "observables" one that is not an object. */
+            jv_t tmp;
+            if (!scalar(c, objects ? &tmp
+                                   : (jv_t *)(void *)(v + *count * size)))
+                return false;
+        }
+        ++*count;
+    } while (eat(c, ','));
+    *items = v;
+    return eat(c, ']');
+}
+
+/* @returns whether the whole text is one native event object in the plain
+ * form, gathered into \p nv. */
+static bool parse_native(am_event_t *ev, const char *buf, size_t len,
+                         native_t *nv) {
+    scan_t c = {buf, buf + len};
+    bool first = true;
+    int idx, r;
+
+    memset(nv, 0, sizeof(*nv));
+    if (!eat(&c, '{'))
+        return false;
+    while ((r = next_member(&c, &first, field_names, F__COUNT, &idx)) == 1) {
+        jv_t *v = &nv->f[idx];
+        if (v->t != JV_ABSENT)
+            return false; /* a duplicate: jansson rejects it, naming it */
+        ws(&c);
+        if ((idx == F_OBSERVABLES || idx == F_CVES) && c.p < c.end &&
+            *c.p == '[') {
+            bool obs = idx == F_OBSERVABLES;
+            char *items = NULL;
+            v->t = JV_ARRAY;
+            if (!array(ev, &c, obs, obs ? MAX_OBS : MAX_CVES, &items,
+                       obs ? &nv->n_obs : &nv->n_cves))
+                return false;
+            if (obs)
+                nv->obs = (obs_jv_t *)(void *)items;
+            else
+                nv->cves = (jv_t *)(void *)items;
+        } else if (!scalar(&c, v)) {
+            return false;
+        }
+    }
+    ws(&c);
+    /* What decode.c would recognise as native, and nothing after it. */
+    return r == 0 && c.p == c.end &&
+           (nv->f[F_OBSERVABLES].t != JV_ABSENT ||
+            nv->f[F_KIND].t != JV_ABSENT);
+}
+
+/* ---- the decoder --------------------------------------------------------- */
+
+/* Copies string member \p f into *dst; a missing or null member leaves
+ * NULL.  @returns -1 (with err) when it is of another type. */
+static int get_str(am_event_t *ev, const native_t *nv, int f,
+                   const char **dst, char *err, size_t err_size) {
+    const jv_t *v = &nv->f[f];
+
+    if (v->t == JV_ABSENT || v->t == JV_NULL)
+        return 0;
+    if (v->t != JV_STR) {
+        snprintf(err, err_size, "field '%s': must be a string",
+                 field_names[f]);
         return -1;
     }
-    *dst = am_event_strdup(ev, json_string_value(v), json_string_length(v));
-    if (!*dst) {
-        snprintf(err, err_size, "field '%s': longer than %d bytes", key,
-                 AM_EVENT_MAX_STR);
+    if (!(*dst = am_event_strdup(ev, v->s, v->n))) {
+        snprintf(err, err_size, "field '%s': longer than %d bytes",
+                 field_names[f], AM_EVENT_MAX_STR);
         return -1;
     }
     return 0;
 }
 
 /* An integer member in [lo, hi]; missing leaves *dst alone. */
-static int get_int(json_t *obj, const char *key, int lo, int hi, int *dst,
-                   char *err, size_t err_size) {
-    json_t *v = json_object_get(obj, key);
-    json_int_t i;
+static int get_int(am_event_t *ev, const native_t *nv, int f, int lo,
+                   int hi, int *dst, char *err, size_t err_size) {
+    const jv_t *v = &nv->f[f];
+    long long i;
 
-    if (!v || json_is_null(v))
+    if (v->t == JV_ABSENT || v->t == JV_NULL)
         return 0;
-    if (json_is_string(v)) {
+    if (v->t == JV_STR) {
         /* Scanners write "443" as often as 443. */
+        const char *s = am_event_strdup(ev, v->s, v->n);
         char *end;
-        long l = strtol(json_string_value(v), &end, 10);
-        if (*end || end == json_string_value(v)) {
-            snprintf(err, err_size, "field '%s': not a number", key);
+        if (!s) {
+            snprintf(err, err_size, "field '%s': not a number",
+                     field_names[f]);
             return -1;
         }
-        i = l;
-    } else if (json_is_integer(v)) {
-        i = json_integer_value(v);
+        i = strtol(s, &end, 10);
+        if (*end || end == s) {
+            snprintf(err, err_size, "field '%s': not a number",
+                     field_names[f]);
+            return -1;
+        }
+    } else if (v->t == JV_INT) {
+        i = v->i;
     } else {
-        snprintf(err, err_size, "field '%s': must be an integer", key);
+        snprintf(err, err_size, "field '%s': must be an integer",
+                 field_names[f]);
         return -1;
     }
     if (i < lo || i > hi) {
-        snprintf(err, err_size, "field '%s': %lld out of range %d..%d", key,
-                 (long long)i, lo, hi);
+        snprintf(err, err_size, "field '%s': %lld out of range %d..%d",
+                 field_names[f], i, lo, hi);
         return -1;
     }
     *dst = (int)i;
@@ -69,29 +414,34 @@ static int add_obs(am_event_t *ev, am_obs_type_t type, const char *s,
     return 0;
 }
 
-static int decode_observables(am_event_t *ev, json_t *arr, char *err,
+/* An AS number given as a JSON integer, as text. */
+static int add_asn(am_event_t *ev, long long asn, const char *field,
+                   char *err, size_t err_size) {
+    char num[24];
+    int len = snprintf(num, sizeof(num), "%lld", asn);
+
+    return add_obs(ev, AM_OBS_ASN, num, (size_t)len, field, err, err_size);
+}
+
+static int decode_observables(am_event_t *ev, const native_t *nv, char *err,
                               size_t err_size) {
-    size_t i;
-    json_t *o;
     char field[64];
 
-    if (!json_is_array(arr)) {
+    if (nv->f[F_OBSERVABLES].t != JV_ARRAY) {
         snprintf(err, err_size, "field 'observables': must be an array");
         return -1;
     }
-    json_array_foreach(arr, i, o) {
-        json_t *t = json_object_get(o, "type");
-        json_t *v = json_object_get(o, "value");
+    for (size_t i = 0; i < nv->n_obs; i++) {
+        const obs_jv_t *o = &nv->obs[i];
         int type;
 
-        if (!json_is_object(o)) {
+        if (!o->object) {
             snprintf(err, err_size, "field 'observables[%zu]': must be an "
                      "object with type and value", i);
             return -1;
         }
-        if (!json_is_string(t) ||
-            (type = am_obs_type_parse(json_string_value(t),
-                                      json_string_length(t))) < 0) {
+        if (o->type.t != JV_STR ||
+            (type = am_obs_type_parse(o->type.s, o->type.n)) < 0) {
             snprintf(err, err_size,
                      "field 'observables[%zu].type': must be one of ip, "
                      "cidr, domain, url, email, asn",
@@ -99,82 +449,71 @@ static int decode_observables(am_event_t *ev, json_t *arr, char *err,
             return -1;
         }
         snprintf(field, sizeof(field), "observables[%zu].value", i);
-        if (json_is_integer(v) && type == AM_OBS_ASN) {
-            char num[24];
-            int len = snprintf(num, sizeof(num), "%lld",
-                               (long long)json_integer_value(v));
-            if (add_obs(ev, AM_OBS_ASN, num, (size_t)len, field, err,
-                        err_size) < 0)
+        if (o->value.t == JV_INT && type == AM_OBS_ASN) {
+            if (add_asn(ev, o->value.i, field, err, err_size) < 0)
                 return -1;
             continue;
         }
-        if (!json_is_string(v)) {
+        if (o->value.t != JV_STR) {
             snprintf(err, err_size, "field '%s': must be a string", field);
             return -1;
         }
-        if (add_obs(ev, (am_obs_type_t)type, json_string_value(v),
-                    json_string_length(v), field, err, err_size) < 0)
+        if (add_obs(ev, (am_obs_type_t)type, o->value.s, o->value.n, field,
+                    err, err_size) < 0)
             return -1;
     }
     return 0;
 }
 
-static int decode_scan(am_event_t *ev, json_t *root, char *err,
+static int decode_scan(am_event_t *ev, const native_t *nv, char *err,
                        size_t err_size) {
     static const struct {
-        const char *key;
+        int f;
         am_obs_type_t type;
-    } obs[] = {{"ip", AM_OBS_IP}, {"hostname", AM_OBS_DOMAIN},
-               {"asn", AM_OBS_ASN}};
+    } obs[] = {{F_IP, AM_OBS_IP}, {F_HOSTNAME, AM_OBS_DOMAIN},
+               {F_ASN, AM_OBS_ASN}};
 
     for (size_t k = 0; k < sizeof(obs) / sizeof(obs[0]); k++) {
-        json_t *v = json_object_get(root, obs[k].key);
-        char num[24];
-        const char *s;
-        size_t n;
+        const jv_t *v = &nv->f[obs[k].f];
+        const char *name = field_names[obs[k].f];
 
-        if (!v || json_is_null(v))
+        if (v->t == JV_ABSENT || v->t == JV_NULL)
             continue;
-        if (json_is_string(v)) {
-            s = json_string_value(v);
-            n = json_string_length(v);
-        } else if (json_is_integer(v) && obs[k].type == AM_OBS_ASN) {
-            n = (size_t)snprintf(num, sizeof(num), "%lld",
-                                 (long long)json_integer_value(v));
-            s = num;
-        } else {
-            snprintf(err, err_size, "field '%s': must be a string",
-                     obs[k].key);
+        if (v->t == JV_INT && obs[k].type == AM_OBS_ASN) {
+            if (add_asn(ev, v->i, name, err, err_size) < 0)
+                return -1;
+            continue;
+        }
+        if (v->t != JV_STR) {
+            snprintf(err, err_size, "field '%s': must be a string", name);
             return -1;
         }
-        if (n == 0)
-            continue;
-        if (add_obs(ev, obs[k].type, s, n, obs[k].key, err, err_size) < 0)
+        if (v->n > 0 &&
+            add_obs(ev, obs[k].type, v->s, v->n, name, err, err_size) < 0)
             return -1;
     }
-    return get_int(root, "port", 0, 65535, &ev->port, err, err_size) < 0 ||
-                   get_str(ev, root, "protocol", &ev->protocol, err,
+    return get_int(ev, nv, F_PORT, 0, 65535, &ev->port, err, err_size) < 0 ||
+                   get_str(ev, nv, F_PROTOCOL, &ev->protocol, err,
                            err_size) < 0 ||
-                   get_str(ev, root, "tag", &ev->tag, err, err_size) < 0
+                   get_str(ev, nv, F_TAG, &ev->tag, err, err_size) < 0
                ? -1
                : 0;
 }
 
 /* "cves": ["CVE-2021-26855", ...], optional. */
-static int cves(am_event_t *ev, json_t *arr, char *err, size_t err_size) {
-    size_t i;
-    json_t *v;
+static int cves(am_event_t *ev, const native_t *nv, char *err,
+                size_t err_size) {
+    jv_type_t t = nv->f[F_CVES].t;
 
-    if (!arr || json_is_null(arr))
+    if (t == JV_ABSENT || t == JV_NULL)
         return 0;
-    if (!json_is_array(arr)) {
+    if (t != JV_ARRAY) {
         snprintf(err, err_size, "field 'cves': must be an array of strings");
         return -1;
     }
-    json_array_foreach(arr, i, v) {
-        if (!json_is_string(v) ||
-            am_event_add_cve(ev, json_string_value(v),
-                             json_string_length(v)) < 0) {
+    for (size_t i = 0; i < nv->n_cves; i++) {
+        if (nv->cves[i].t != JV_STR ||
+            am_event_add_cve(ev, nv->cves[i].s, nv->cves[i].n) < 0) {
             snprintf(err, err_size, "field 'cves[%zu]': not a string, or "
                      "more than %d", i, AM_EVENT_MAX_CVES);
             return -1;
@@ -183,20 +522,19 @@ static int cves(am_event_t *ev, json_t *arr, char *err, size_t err_size) {
     return 0;
 }
 
-int am_decode_json_obj(json_t *root, const am_decode_hint_t *hint,
-                       am_event_t *ev, char *err, size_t err_size) {
-    json_t *obs;
+static int fill(const native_t *nv, am_event_t *ev, char *err,
+                size_t err_size) {
     const char *kind = NULL;
+    bool has_obs = nv->f[F_OBSERVABLES].t != JV_ABSENT;
 
     ev->format = "json";
-    if (get_str(ev, root, "id", &ev->id, err, err_size) < 0 ||
-        get_str(ev, root, "kind", &kind, err, err_size) < 0)
+    if (get_str(ev, nv, F_ID, &ev->id, err, err_size) < 0 ||
+        get_str(ev, nv, F_KIND, &kind, err, err_size) < 0)
         return -1;
     if (!ev->id || !*ev->id) {
         snprintf(err, err_size, "field 'id': missing");
         return -1;
     }
-    obs = json_object_get(root, "observables");
     if (kind && strcmp(kind, "scan") == 0)
         ev->kind = AM_EVENT_SCAN;
     else if (kind && strcmp(kind, "indicator") == 0)
@@ -205,37 +543,61 @@ int am_decode_json_obj(json_t *root, const am_decode_hint_t *hint,
         snprintf(err, err_size, "field 'kind': must be indicator or scan");
         return -1;
     } else
-        ev->kind = obs ? AM_EVENT_INDICATOR : AM_EVENT_SCAN;
+        ev->kind = has_obs ? AM_EVENT_INDICATOR : AM_EVENT_SCAN;
 
     if (ev->kind == AM_EVENT_INDICATOR) {
-        if (!obs) {
+        if (!has_obs) {
             snprintf(err, err_size, "field 'observables': missing");
             return -1;
         }
-        if (decode_observables(ev, obs, err, err_size) < 0)
+        if (decode_observables(ev, nv, err, err_size) < 0)
             return -1;
-    } else if (decode_scan(ev, root, err, err_size) < 0) {
+    } else if (decode_scan(ev, nv, err, err_size) < 0) {
         return -1;
     }
     if (ev->n_obs == 0) {
         snprintf(err, err_size, "no observable");
         return -1;
     }
-    if (get_str(ev, root, "category", &ev->category, err, err_size) < 0 ||
-        get_str(ev, root, "severity", &ev->severity, err, err_size) < 0 ||
-        get_str(ev, root, "source", &ev->source, err, err_size) < 0 ||
-        get_str(ev, root, "tlp", &ev->tlp, err, err_size) < 0 ||
-        get_str(ev, root, "time", &ev->time, err, err_size) < 0 ||
-        get_str(ev, root, "valid_until", &ev->valid_until, err, err_size) <
+    if (get_str(ev, nv, F_CATEGORY, &ev->category, err, err_size) < 0 ||
+        get_str(ev, nv, F_SEVERITY, &ev->severity, err, err_size) < 0 ||
+        get_str(ev, nv, F_SOURCE, &ev->source, err, err_size) < 0 ||
+        get_str(ev, nv, F_TLP, &ev->tlp, err, err_size) < 0 ||
+        get_str(ev, nv, F_TIME, &ev->time, err, err_size) < 0 ||
+        get_str(ev, nv, F_VALID_UNTIL, &ev->valid_until, err, err_size) <
             0 ||
-        get_str(ev, root, "description", &ev->description, err, err_size) <
+        get_str(ev, nv, F_DESCRIPTION, &ev->description, err, err_size) <
             0 ||
-        get_int(root, "confidence", 0, 100, &ev->confidence, err, err_size) <
-            0)
+        get_int(ev, nv, F_CONFIDENCE, 0, 100, &ev->confidence, err,
+                err_size) < 0)
         return -1;
     if (ev->tag)
         am_event_scan_cves(ev, ev->tag, strlen(ev->tag));
-    return cves(ev, json_object_get(root, "cves"), err, err_size);
+    return cves(ev, nv, err, err_size);
+}
+
+int am_decode_json_obj(json_t *root, const am_decode_hint_t *hint,
+                       am_event_t *ev, char *err, size_t err_size) {
+    native_t nv;
+
+    (void)hint;
+    if (from_tree(ev, root, &nv) < 0) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    return fill(&nv, ev, err, err_size);
+}
+
+int am_decode_json_fast(const char *buf, size_t len, am_event_t *ev) {
+    native_t nv;
+    char err[8];
+
+    am_event_reset(ev);
+    if (len <= AM_DECODE_MAX_MESSAGE && parse_native(ev, buf, len, &nv) &&
+        fill(&nv, ev, err, sizeof(err)) == 0)
+        return 0;
+    am_event_reset(ev);
+    return -1;
 }
 
 int am_decode_json(const char *buf, size_t len, am_event_t *ev, char *err,
@@ -244,6 +606,8 @@ int am_decode_json(const char *buf, size_t len, am_event_t *ev, char *err,
     json_t *root;
     int rc = -1;
 
+    if (am_decode_json_fast(buf, len, ev) == 0)
+        return 0;
     if (len > AM_DECODE_MAX_MESSAGE) {
         snprintf(err, err_size, "message of %zu bytes exceeds the limit of %d",
                  len, AM_DECODE_MAX_MESSAGE);

@@ -33,8 +33,18 @@ int am_decode_json_obj(json_t *root, const am_decode_hint_t *hint,
                        am_event_t *ev, char *err, size_t err_size);
 
 /**
+ * @brief Decodes the \p len bytes at \p buf into \p ev (reset first)
+ *        without jansson when they are a native event in its plain form
+ *        (the known members once each, ASCII strings without escapes,
+ *        integers) and a valid one.
+ * @returns 0, or -1 with \p ev reset: anything else, to be decoded with
+ *          jansson, which then names what is wrong.
+ */
+int am_decode_json_fast(const char *buf, size_t len, am_event_t *ev);
+
+/**
  * @brief Decodes one native JSON event from the \p len bytes at \p buf
- *        into \p ev (reset first by the caller).
+ *        into \p ev (reset first).
  * @returns 0, or -1 with a reason that names the field in \p err
  *          ("field 'observables[1].value': bad ip '1.2.3': ...",
  *          "no observable").

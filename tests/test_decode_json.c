@@ -15,6 +15,7 @@
 
 #include "decode_json.h"
 #include "event.h"
+#include "event_render.h"
 
 static am_event_t ev;
 static char err[512];
@@ -801,4 +802,168 @@ Test(event, free_then_init_again) {
     am_event_init(&ev);
     cr_assert_eq(add_obs(AM_OBS_DOMAIN, "example.org"), 0, "%s", err);
     cr_assert_str_eq(ev.obs[0].host, "example.org");
+}
+
+/* ---- the fast pass decodes as jansson's does ---------------------------- */
+
+/* Everything decoded, as text, or "rejected". */
+static char *decoded(const am_event_t *e, int rc) {
+    json_t *r;
+    char *s;
+
+    if (rc < 0)
+        return strdup("rejected");
+    r = render_event(e);
+    json_object_set_new(r, "category", jstr(e->category));
+    json_object_set_new(r, "valid_until", jstr(e->valid_until));
+    s = json_dumps(r, JSON_SORT_KEYS);
+    json_decref(r);
+    return s;
+}
+
+static unsigned rnd(uint64_t *st, unsigned n) {
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)(*st >> 33) % n;
+}
+
+/* A value in the plain form: strings of the kinds the members take, valid
+ * or not, integers, null, true. */
+static void value(uint64_t *st, char *out, size_t n) {
+    static const char *const strs[] = {
+        "192.0.2.7",  "198.51.100.0/24", "2001:db8::1", "example.com",
+        "a.example.org", "https://x.example.net/p", "x@example.com",
+        "AS64500",    "64500",           "443",         "abc",
+        "",           "indicator",       "scan",        "CVE-2021-26855",
+        "cve-2021-26855 and CVE-2020-0001", "999999",   "-1",
+        "1.2.3",      "ip",              "domain",      "asn",
+        "2026-11-27T10:00:00Z"};
+    static const char *const lits[] = {"null", "true", "false", "0", "-0",
+                                       "7", "80", "100", "101", "65536",
+                                       "-5", "64500", "9223372036854775807",
+                                       "-9223372036854775808"};
+    if (rnd(st, 3))
+        snprintf(out, n, "\"%s\"", strs[rnd(st, sizeof(strs) / sizeof(*strs))]);
+    else
+        snprintf(out, n, "%s", lits[rnd(st, sizeof(lits) / sizeof(*lits))]);
+}
+
+/* A valid value of member \p f (names[] below), most of the time. */
+static void good_value(uint64_t *st, unsigned f, char *out, size_t n) {
+    static const char *const good[][3] = {
+        {"\"e-1\"", "\"e-2\"", "\"x\""},                  /* id */
+        {"\"indicator\"", "\"scan\"", "\"indicator\""},     /* kind */
+        {"[]", "[]", "[]"},                                /* observables */
+        {"\"c2\"", "\"\"", "\"scanner\""},                  /* category */
+        {"\"high\"", "\"low\"", "\"\""},                    /* severity */
+        {"\"cert\"", "\"feed\"", "\"x\""},                  /* source */
+        {"\"amber\"", "\"clear\"", "\"red\""},              /* tlp */
+        {"\"2026-11-27T10:00:00Z\"", "\"x\"", "\"\""},      /* time */
+        {"\"2026-12-27T10:00:00Z\"", "\"x\"", "\"\""},      /* valid_until */
+        {"\"d\"", "\"long text\"", "\"\""},                 /* description */
+        {"80", "\"80\"", "0"},                              /* confidence */
+        {"[\"CVE-2021-1\"]", "[]", "[\"CVE-2021-1\",\"cve-2021-1\"]"},
+        {"\"192.0.2.7\"", "\"2001:db8::1\"", "\"\""},       /* ip */
+        {"\"example.com\"", "\"a.b.example.org\"", "\"\""}, /* hostname */
+        {"64500", "\"AS64500\"", "\"64501\""},               /* asn */
+        {"443", "\"8080\"", "0"},                           /* port */
+        {"\"tcp\"", "\"udp\"", "\"\""},                     /* protocol */
+        {"\"CVE-2020-0001 x\"", "\"t\"", "\"\""},           /* tag */
+    };
+    if (rnd(st, 4))
+        snprintf(out, n, "%s", good[f][rnd(st, 3)]);
+    else
+        value(st, out, n);
+}
+
+static void observables(uint64_t *st, char *out, size_t n) {
+    static const char *const pairs[][2] = {
+        {"\"ip\"", "\"192.0.2.7\""},       {"\"cidr\"", "\"198.51.100.0/24\""},
+        {"\"domain\"", "\"example.com\""},
+        {"\"url\"", "\"https://x.example.net/p\""},
+        {"\"email\"", "\"x@example.com\""}, {"\"asn\"", "64500"},
+        {"\"asn\"", "\"AS64500\""},        {"\"nope\"", "\"x\""}};
+    size_t at = (size_t)snprintf(out, n, "[");
+    unsigned k = rnd(st, 4);
+
+    for (unsigned i = 0; i < k && at < n; i++) {
+        unsigned p = rnd(st, sizeof(pairs) / sizeof(*pairs));
+        char v[128];
+        if (rnd(st, 5) == 0)
+            value(st, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%s", pairs[p][1]);
+        if (rnd(st, 20) == 0)
+            at += (size_t)snprintf(out + at, n - at, "%s%s", i ? "," : "", v);
+        else if (rnd(st, 2))
+            at += (size_t)snprintf(out + at, n - at,
+                                   "%s{\"type\":%s,\"value\":%s}",
+                                   i ? "," : "", pairs[p][0], v);
+        else
+            at += (size_t)snprintf(out + at, n - at,
+                                   "%s{ \"value\" : %s , \"type\":%s }",
+                                   i ? "," : "", v, pairs[p][0]);
+    }
+    if (at < n)
+        snprintf(out + at, n - at, "]");
+}
+
+Test(decode_json, the_fast_pass_decodes_as_jansson_does) {
+    static const char *const names[] = {
+        "id", "kind", "observables", "category", "severity", "source", "tlp",
+        "time", "valid_until", "description", "confidence", "cves", "ip",
+        "hostname", "asn", "port", "protocol", "tag"};
+    uint64_t st = 42;
+    am_event_t slow;
+    size_t fast_ok = 0, slow_ok = 0;
+
+    am_event_init(&slow);
+    for (int round = 0; round < 20000; round++) {
+        char msg[4096], v[2048];
+        size_t at = (size_t)snprintf(msg, sizeof(msg), "{");
+        unsigned members = 1 + rnd(&st, 10);
+        json_error_t je;
+        json_t *root;
+        int rf, rs;
+        char *a, *b;
+
+        for (unsigned m = 0; m < members; m++) {
+            unsigned f = rnd(&st, sizeof(names) / sizeof(*names));
+            if (m == 0)
+                f = rnd(&st, 2) ? 2 : 1; /* observables or kind first */
+            else if (m == 1 && rnd(&st, 8))
+                f = 0; /* then most often the id */
+            if (f == 2 && rnd(&st, 8))
+                observables(&st, v, sizeof(v));
+            else if (f == 11 && rnd(&st, 4))
+                snprintf(v, sizeof(v), "[\"CVE-2021-1\",\"cve-2021-1\",%s]",
+                         rnd(&st, 2) ? "\"CVE-2022-2\"" : "3");
+            else
+                good_value(&st, f, v, sizeof(v));
+            at += (size_t)snprintf(msg + at, sizeof(msg) - at,
+                                   "%s%s\"%s\"%s:%s", m ? "," : "",
+                                   rnd(&st, 4) ? "" : " ", names[f],
+                                   rnd(&st, 4) ? "" : " ", v);
+        }
+        snprintf(msg + at, sizeof(msg) - at, "}");
+
+        rf = am_decode_json_fast(msg, strlen(msg), &ev);
+        am_event_reset(&slow);
+        root = json_loadb(msg, strlen(msg), JSON_REJECT_DUPLICATES, &je);
+        rs = root ? am_decode_json_obj(root, NULL, &slow, err, sizeof(err))
+                  : -1;
+        json_decref(root);
+        a = decoded(&ev, rf);
+        b = decoded(&slow, rs);
+        /* Every message here is in the plain form: the fast pass takes
+         * what jansson's takes (a duplicate member both reject), and
+         * decodes it alike. */
+        cr_assert_str_eq(a, b, "%s", msg);
+        fast_ok += rf == 0;
+        slow_ok += rs == 0;
+        free(a);
+        free(b);
+    }
+    cr_assert_gt(fast_ok, 1000, "the fast pass took %zu", fast_ok);
+    cr_assert_eq(fast_ok, slow_ok);
+    am_event_free(&slow);
 }

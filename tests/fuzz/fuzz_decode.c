@@ -2,13 +2,17 @@
  * libFuzzer target: one decoder (AM_FUZZ_FORMAT, set per executable by
  * CMake) on arbitrary bytes, then the matcher on whatever it decoded.  The
  * decoders must reject bad input with a reason, never crash, leak or read
- * out of bounds.
+ * out of bounds.  The JSON target also checks that what the native
+ * decoder's fast pass takes, jansson's pass takes too, alike.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "decode.h"
+#include "decode_json.h"
 #include "inventory.h"
 #include "matcher.h"
 
@@ -61,6 +65,54 @@ static void on_skip(long item, am_skip_t why, void *opaque) {
     (void)opaque;
 }
 
+static int same_str(const char *a, const char *b) {
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Traps unless \p a and \p b decoded to the same event. */
+static void same_event(const am_event_t *a, const am_event_t *b) {
+    if (!same_str(a->id, b->id) || a->kind != b->kind ||
+        a->n_obs != b->n_obs || a->n_cves != b->n_cves ||
+        a->confidence != b->confidence || a->port != b->port ||
+        !same_str(a->category, b->category) ||
+        !same_str(a->severity, b->severity) ||
+        !same_str(a->source, b->source) || !same_str(a->tlp, b->tlp) ||
+        !same_str(a->time, b->time) ||
+        !same_str(a->valid_until, b->valid_until) ||
+        !same_str(a->description, b->description) ||
+        !same_str(a->protocol, b->protocol) || !same_str(a->tag, b->tag))
+        __builtin_trap();
+    for (size_t i = 0; i < a->n_obs; i++)
+        if (a->obs[i].type != b->obs[i].type ||
+            !same_str(a->obs[i].value, b->obs[i].value))
+            __builtin_trap();
+    for (size_t i = 0; i < a->n_cves; i++)
+        if (!same_str(a->cves[i], b->cves[i]))
+            __builtin_trap();
+}
+
+static void check_fast_pass(const uint8_t *data, size_t size) {
+    static am_event_t fast, slow;
+    static int ready;
+    char err[512];
+    json_t *root;
+
+    if (!ready) {
+        am_event_init(&fast);
+        am_event_init(&slow);
+        ready = 1;
+    }
+    if (am_decode_json_fast((const char *)data, size, &fast) < 0)
+        return;
+    am_event_reset(&slow);
+    root = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+    if (!root || !json_is_object(root) ||
+        am_decode_json_obj(root, NULL, &slow, err, sizeof(err)) < 0)
+        __builtin_trap();
+    json_decref(root);
+    same_event(&fast, &slow);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -76,5 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     am_decode(AM_FUZZ_FORMAT, (const char *)data, size, &hint, &ev, &sink,
               NULL);
+    if (AM_FUZZ_FORMAT == AM_FORMAT_JSON)
+        check_fast_pass(data, size);
     return 0;
 }
