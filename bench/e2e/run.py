@@ -8,7 +8,7 @@ for Avro and STIX bundles; cached in BUILD_DIR/e2e-data), and runs the real
 `assetmatch run` against each stream:
 
   throughput   events/s consumed and notifications/s produced, over the
-               middle 80% of a backlog of EVENTS events (the service's
+               middle 80% of a backlog of BACKLOG events (the service's
                /metrics polled every 50 ms), for JSON, Avro and STIX at 1%
                and 20% matching, at each inventory size;
   baseline     `kcat -C` reading the same topic raw from the same broker,
@@ -49,6 +49,11 @@ SIZES = [10000, 100000, 1000000]
 HITS = [1, 20]
 FORMATS = ["json", "avro", "stix"]
 EVENTS = 100000
+# Events in each throughput backlog: the generated stream cycled (the same
+# event twice matches alike), so that at 200K events/s the middle 80% still
+# spans a second; STIX bundles are ~500 bytes, and the dev broker keeps
+# ~5 MB per partition.
+BACKLOG = {"json": 300000, "avro": 300000, "stix": 100000}
 PARTITIONS = 32
 # The latency topics on the dev broker: librdkafka's mock cluster walks
 # every message set a partition keeps on each fetch, so a paced stream of
@@ -330,11 +335,13 @@ def kcat_rate(bootstrap, topic, n, load):
     return json.loads(out.stdout)["per_s"]
 
 
-def produce(args, bootstrap, topic, frames):
+def produce(args, bootstrap, topic, frames, count=0):
+    """The frames to the topic, cycling through them up to count (0: each
+    once)."""
     out = subprocess.run(
         [args.load, "produce", "-b", bootstrap, "-t", topic, "-p",
-         str(PARTITIONS), "-f", frames], stdout=subprocess.PIPE, text=True,
-        check=True)
+         str(PARTITIONS), "-f", frames, "-n", str(count)],
+        stdout=subprocess.PIPE, text=True, check=True)
     r = json.loads(out.stdout)
     if r["failed"]:
         sys.exit("producing %s failed" % topic)
@@ -399,7 +406,7 @@ def phase_throughput(args, res, broker, cells):
         frames = os.path.join(args.data, "%s-h%d" % (label(size), hit),
                               fmt + ".frames")
         topic = "in-" + tag.replace("_", "-")
-        n = produce(args, broker.bootstrap, topic, frames)
+        n = produce(args, broker.bootstrap, topic, frames, BACKLOG[fmt])
         k1 = kcat_rate(broker.bootstrap, topic, n, args.load)
         svc = Service(args, broker.bootstrap,
                       os.path.join(args.data, "inv-%s.csv" % label(size)),
@@ -484,7 +491,7 @@ def phase_scale(args, res, broker, data):
     # (instances, workers each): one instance before and after the others.
     for k, (n_inst, workers) in enumerate(SCALE_RUNS):
         topic = "scale-%d" % k
-        n = produce(args, broker.bootstrap, topic, frames)
+        n = produce(args, broker.bootstrap, topic, frames, BACKLOG[fmt])
         svcs = [Service(args, broker.bootstrap, inv, topic, "g-" + topic,
                         k=i + 1, extra=("consumer.workers=%d" % workers,))
                 for i in range(n_inst)]
