@@ -25,6 +25,10 @@
  *       "notifications":M,"p50_ms":..,"p99_ms":..,"max_ms":..}; with -l,
  *       every latency in ms, one a line (for the distribution plot).
  *
+ *   e2e_load create -b BOOTSTRAP -t TOPIC -p PARTITIONS
+ *       Creates the topic with that many partitions (replication 1) through
+ *       the Admin API; one that exists already is left as it is.
+ *
  *   kcat -C ... -e | e2e_load meter -n MESSAGES
  *       The baseline's rate: reads standard input to its end, noting when
  *       each 64 KB arrived, and prints {"messages":N,"per_s":R} where R is
@@ -409,6 +413,44 @@ static int cmd_latency(void) {
     return 0;
 }
 
+static int cmd_create(void) {
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_NewTopic_t *nt;
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev;
+    const rd_kafka_topic_result_t **res;
+    size_t n = 0;
+    char err[256];
+    rd_kafka_t *rk;
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+
+    set(c, "bootstrap.servers", opt.bootstrap);
+    if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err))))
+        die(err);
+    if (!(nt = rd_kafka_NewTopic_new(opt.topic, opt.partitions, 1, err,
+                                     sizeof(err))))
+        die(err);
+    q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+    if ((ev = rd_kafka_queue_poll(q, 30000))) {
+        e = rd_kafka_event_error(ev);
+        res = rd_kafka_CreateTopics_result_topics(
+            rd_kafka_event_CreateTopics_result(ev), &n);
+        if (!e && n == 1)
+            e = rd_kafka_topic_result_error(res[0]);
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_NewTopic_destroy(nt);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_destroy(rk);
+    if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        fprintf(stderr, "e2e_load: create %s: %s\n", opt.topic,
+                rd_kafka_err2str(e));
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_meter(void) {
     static char buf[1 << 16];
     size_t cap = 4096, n = 0;
@@ -463,7 +505,8 @@ int main(int argc, char **argv) {
     int c;
 
     if (argc < 2)
-        die("usage: e2e_load produce|latency OPTIONS (see the source)");
+        die("usage: e2e_load produce|latency|create|meter OPTIONS (see the "
+            "source)");
     optind = 2;
     while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:", opts, NULL)) !=
            -1) {
@@ -482,6 +525,11 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "meter"))
         return cmd_meter();
+    if (!strcmp(argv[1], "create")) {
+        if (!opt.bootstrap || !opt.topic || opt.partitions < 1)
+            die("create needs -b, -t and -p");
+        return cmd_create();
+    }
     if (!opt.bootstrap || !opt.topic || !opt.file || opt.partitions < 1)
         die("-b, -t, -f and -p are needed");
     if (!strcmp(argv[1], "produce"))
@@ -491,6 +539,6 @@ int main(int argc, char **argv) {
             die("latency needs -o, -r and -d");
         return cmd_latency();
     }
-    die("the command is produce or latency");
+    die("the command is produce, latency, create or meter");
     return 2;
 }
