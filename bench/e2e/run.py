@@ -252,7 +252,7 @@ class Service:
             f.write("kafka.producer.message.max.bytes = 16000000\n")
         cmd = [os.path.join(args.build, "assetmatch"), "run", "--config",
                conf]
-        if args.broker == "dev":
+        if getattr(args, "broker", "dev") == "dev":
             # librdkafka's mock cluster answers a fetch that found nothing
             # only after its whole wait, even when data arrives meanwhile
             # (a real broker answers at once): the service's 100 ms default
