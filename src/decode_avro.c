@@ -18,8 +18,10 @@
  * every message is first walked against the schema here, checking each
  * length, count and index against the bytes that are left (and strings for
  * UTF-8, without NUL), which is also where a reject learns the name of the
- * field.  Only a message that passed is given to avro_value_read(), into a
- * generic value that each thread keeps and reuses, with its reader.
+ * field.  The same walk keeps what the decoder reads (the record's
+ * fields, the observables' type and value, the CVEs) as it passes them, so
+ * avro-c's reader is not needed: its generic values cost more than the
+ * rest of the decode.
  */
 #include "decode_avro.h"
 
@@ -29,7 +31,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "avro_schema.h"
@@ -40,15 +41,47 @@
 
 /* Deeper than any of our schemas; a bound for a recursive one. */
 #define MAX_DEPTH 32
+/* Fields of an event record kept by the walk (the schema has ~20). */
+#define MAX_FIELDS 64
+
+/* A value the walk passed: its type (a union's: the branch's), number
+ * (int, long, boolean, enum index), text (string, valid UTF-8 without
+ * NUL) and schema (enum: its symbols). */
+typedef struct av_s {
+    avro_type_t t; /* AVRO_NULL also for a field the walk did not see */
+    int64_t l;
+    const char *s;
+    size_t n;
+    avro_schema_t schema;
+} av_t;
+
+typedef struct obs_av_s {
+    av_t type, value;
+} obs_av_t;
+
+/* What the decoder reads of an event, kept by the walk; arrays in the
+ * event's arena. */
+typedef struct cap_s {
+    am_event_t *ev;
+    avro_schema_t rec;     /* the union's branch: Indicator or ScanResult */
+    av_t top[MAX_FIELDS];  /* by field index of rec */
+    bool seen[MAX_FIELDS];
+    obs_av_t *obs;
+    size_t n_obs, cap_obs;
+    av_t *cves;
+    size_t n_cves, cap_cves;
+    bool oom;
+} cap_t;
 
 typedef struct walk_s {
     const uint8_t *p, *end;
     int depth;
     struct {
         const char *name; /* record field, or NULL: element index */
-        int64_t index;
+        int64_t index;    /* element index, or the field's index */
     } path[MAX_DEPTH];
     int n_path;
+    cap_t *cap; /* NULL: nothing kept */
     char *err;
     size_t err_size;
 } walk_t;
@@ -132,6 +165,68 @@ static int skip(walk_t *w, size_t n) {
 
 static int walk(walk_t *w, avro_schema_t s);
 
+/* Grows an arena array of \p size-byte items to hold one more. */
+static void *more(cap_t *c, void *items, size_t n, size_t *cap,
+                  size_t size) {
+    char *ni;
+
+    if (n < *cap)
+        return items;
+    *cap = *cap ? 2 * *cap : 8;
+    if (!(ni = am_arena_alloc(&c->ev->arena, *cap * size))) {
+        c->oom = true;
+        return NULL;
+    }
+    if (n)
+        memcpy(ni, items, n * size);
+    return ni;
+}
+
+/* Keeps value \p v where the walk is: a field of the record, a CVE, or
+ * the type or value of an observable. */
+static void keep(walk_t *w, av_t v) {
+    cap_t *c = w->cap;
+    const char *top = w->n_path ? w->path[0].name : NULL;
+
+    if (!c || c->oom || !top)
+        return;
+    if (w->n_path == 1 && w->path[0].index < MAX_FIELDS) {
+        c->top[w->path[0].index] = v;
+        c->seen[w->path[0].index] = true;
+    } else if (w->n_path == 2 && strcmp(top, "cves") == 0) {
+        av_t *nc = more(c, c->cves, c->n_cves, &c->cap_cves, sizeof(av_t));
+        if (nc) {
+            c->cves = nc;
+            c->cves[c->n_cves++] = v;
+        }
+    } else if (w->n_path == 3 && c->n_obs && strcmp(top, "observables") == 0) {
+        const char *name = w->path[2].name;
+        if (name && strcmp(name, "type") == 0)
+            c->obs[c->n_obs - 1].type = v;
+        else if (name && strcmp(name, "value") == 0)
+            c->obs[c->n_obs - 1].value = v;
+    }
+}
+
+/* A record starts where the walk is: the event's, or an observable. */
+static void keep_record(walk_t *w, avro_schema_t s) {
+    cap_t *c = w->cap;
+
+    if (!c || c->oom)
+        return;
+    if (w->n_path == 0) {
+        c->rec = s;
+    } else if (w->n_path == 2 && w->path[0].name &&
+               strcmp(w->path[0].name, "observables") == 0) {
+        obs_av_t *no = more(c, c->obs, c->n_obs, &c->cap_obs,
+                            sizeof(obs_av_t));
+        if (no) {
+            c->obs = no;
+            memset(&c->obs[c->n_obs++], 0, sizeof(obs_av_t));
+        }
+    }
+}
+
 /* Array or map blocks: a count (negative: followed by a byte size), the
  * items, until a count of 0. */
 static int walk_blocks(walk_t *w, avro_schema_t items, bool map) {
@@ -185,6 +280,7 @@ static int walk_string(walk_t *w) {
                         i);
         i += ulen;
     }
+    keep(w, (av_t){AVRO_STRING, 0, (const char *)s, (size_t)n, NULL});
     w->p += n;
     return 0;
 }
@@ -194,8 +290,10 @@ static int walk_record(walk_t *w, avro_schema_t s) {
 
     if (w->n_path == MAX_DEPTH)
         return fail(w, "nested too deep");
+    keep_record(w, s);
     for (size_t i = 0; i < n; i++) {
         w->path[w->n_path].name = avro_schema_record_field_name(s, (int)i);
+        w->path[w->n_path].index = (int64_t)i;
         w->n_path++;
         if (walk(w, avro_schema_record_field_get_by_index(s, (int)i)) < 0)
             return -1;
@@ -212,6 +310,7 @@ static int walk(walk_t *w, avro_schema_t s) {
         return fail(w, "nested too deep");
     switch (avro_typeof(s)) {
     case AVRO_NULL:
+        keep(w, (av_t){AVRO_NULL, 0, NULL, 0, NULL});
         break;
     case AVRO_BOOLEAN:
         if (w->p == w->end)
@@ -219,15 +318,19 @@ static int walk(walk_t *w, avro_schema_t s) {
         else if (*w->p > 1)
             rc = fail(w, "boolean byte 0x%02x", *w->p);
         else
-            w->p++;
+            keep(w, (av_t){AVRO_BOOLEAN, *w->p++, NULL, 0, NULL});
         break;
     case AVRO_INT32:
         rc = read_long(w, &v);
         if (rc == 0 && (v < INT32_MIN || v > INT32_MAX))
             rc = fail(w, "%" PRId64 " out of range for an int", v);
+        if (rc == 0)
+            keep(w, (av_t){AVRO_INT32, v, NULL, 0, NULL});
         break;
     case AVRO_INT64:
         rc = read_long(w, &v);
+        if (rc == 0)
+            keep(w, (av_t){AVRO_INT64, v, NULL, 0, NULL});
         break;
     case AVRO_FLOAT:
         rc = skip(w, 4);
@@ -250,8 +353,11 @@ static int walk(walk_t *w, avro_schema_t s) {
             rc = fail(w, "enum index %" PRId64 " out of range (%s has %d)", v,
                       avro_schema_name(s),
                       avro_schema_enum_number_of_symbols(s));
+        if (rc == 0)
+            keep(w, (av_t){AVRO_ENUM, v, NULL, 0, s});
         break;
     case AVRO_ARRAY:
+        keep(w, (av_t){AVRO_ARRAY, 0, NULL, 0, NULL});
         rc = walk_blocks(w, avro_schema_array_items(s), false);
         break;
     case AVRO_MAP:
@@ -280,10 +386,17 @@ static int walk(walk_t *w, avro_schema_t s) {
 
 /* Walks the whole of [p, end) as one value of the event union. */
 static int walk_event(avro_schema_t schema, const uint8_t *p,
-                      const uint8_t *end, const uint8_t **stop, char *err,
-                      size_t err_size) {
-    walk_t w = {.p = p, .end = end, .err = err, .err_size = err_size};
-    int rc = walk(&w, schema);
+                      const uint8_t *end, const uint8_t **stop, cap_t *cap,
+                      char *err, size_t err_size) {
+    walk_t w = {.p = p, .end = end, .cap = cap, .err = err,
+                .err_size = err_size};
+    int rc;
+
+    am_event_t *ev = cap->ev;
+
+    memset(cap, 0, sizeof(*cap));
+    cap->ev = ev;
+    rc = walk(&w, schema);
 
     *stop = w.p;
     if (rc == 0 && w.p != end)
@@ -291,120 +404,48 @@ static int walk_event(avro_schema_t schema, const uint8_t *p,
     return rc;
 }
 
-/* ---- the per-thread reader and value ----------------------------------- */
-
-typedef struct tstate_s {
-    avro_value_iface_t *iface;
-    avro_value_t value;
-    avro_reader_t reader;
-} tstate_t;
+/* ---- the schema ---------------------------------------------------------- */
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-/* This thread's reader: the thread-local pointer finds it fast, the key
- * frees it when the thread ends (free_mine() when the process does). */
-static _Thread_local tstate_t *mine;
-static pthread_key_t key;
 static avro_schema_t event_schema; /* borrowed from avro_schema.c */
 static char init_err[512];
-
-static void tstate_free(void *p) {
-    tstate_t *ts = p;
-
-    if (!ts)
-        return;
-    if (ts->value.iface)
-        avro_value_decref(&ts->value);
-    if (ts->iface)
-        avro_value_iface_decref(ts->iface);
-    if (ts->reader)
-        avro_reader_free(ts->reader);
-    free(ts);
-}
-
-/* At exit, the thread that exits frees its own: avro-c's generic values
- * keep pointers at unaligned offsets, which leak checkers do not follow, so
- * a value still alive at exit would be reported as leaked. */
-static void free_mine(void) {
-    tstate_free(mine);
-    mine = NULL;
-    pthread_setspecific(key, NULL);
-}
 
 static void init(void) {
     event_schema =
         am_avro_schema_get(AM_AVRO_SCHEMA_EVENT, init_err, sizeof(init_err));
-    if (event_schema && pthread_key_create(&key, tstate_free) != 0) {
-        snprintf(init_err, sizeof(init_err), "pthread_key_create failed");
-        event_schema = NULL;
-        return;
-    }
-    if (event_schema)
-        atexit(free_mine);
-}
-
-static tstate_t *tstate(char *err, size_t err_size) {
-    tstate_t *ts;
-
-    pthread_once(&once, init);
-    if (!event_schema) {
-        snprintf(err, err_size, "%s", init_err);
-        return NULL;
-    }
-    if (mine)
-        return mine;
-    if (!(ts = calloc(1, sizeof(*ts))) ||
-        !(ts->iface = avro_generic_class_from_schema(event_schema)) ||
-        avro_generic_value_new(ts->iface, &ts->value) != 0 ||
-        !(ts->reader = avro_reader_memory("", 0)) ||
-        pthread_setspecific(key, ts) != 0) {
-        snprintf(err, err_size, "cannot set up the Avro reader: %s",
-                 avro_strerror());
-        tstate_free(ts);
-        return NULL;
-    }
-    mine = ts;
-    return ts;
 }
 
 /* ---- the record into the event ----------------------------------------- */
 
-/* Field \p name of \p rec, through a union [null, T]: false when the schema
- * has no such field or its value is null. */
-static bool field(const avro_value_t *rec, const char *name,
-                  avro_value_t *out) {
-    avro_value_t v;
+/* Field \p name of the record: false when the schema has no such field or
+ * its value is null. */
+static bool field(const cap_t *c, const char *name, const av_t **out) {
+    int i = avro_schema_record_field_get_index(c->rec, name);
 
-    if (avro_value_get_by_name(rec, name, &v, NULL) != 0)
+    if (i < 0 || i >= MAX_FIELDS || !c->seen[i])
         return false;
-    if (avro_value_get_type(&v) == AVRO_UNION &&
-        avro_value_get_current_branch(&v, out) == 0)
-        return avro_value_get_type(out) != AVRO_NULL;
-    *out = v;
-    return avro_value_get_type(out) != AVRO_NULL;
+    *out = &c->top[i];
+    return c->top[i].t != AVRO_NULL;
 }
 
 /* The text of a string value (valid UTF-8 without NUL: walked). */
-static const char *text(const avro_value_t *v, size_t *n) {
-    const char *s = "";
-    size_t size = 0;
-
-    if (avro_value_get_type(v) != AVRO_STRING ||
-        avro_value_get_string(v, &s, &size) != 0)
+static const char *text(const av_t *v, size_t *n) {
+    if (v->t != AVRO_STRING)
         return NULL;
-    *n = size ? size - 1 : 0; /* the size counts the NUL */
-    return s;
+    *n = v->n;
+    return v->s;
 }
 
 /* Copies string field \p name into *dst; absent or null leaves it. */
-static int get_str(am_event_t *ev, const avro_value_t *rec, const char *name,
+static int get_str(am_event_t *ev, const cap_t *c, const char *name,
                    const char **dst, char *err, size_t err_size) {
-    avro_value_t v;
+    const av_t *v;
     const char *s;
     size_t n;
 
-    if (!field(rec, name, &v))
+    if (!field(c, name, &v))
         return 0;
-    if (!(s = text(&v, &n))) {
+    if (!(s = text(v, &n))) {
         snprintf(err, err_size, "field '%s': not a string in the schema",
                  name);
         return -1;
@@ -418,42 +459,35 @@ static int get_str(am_event_t *ev, const avro_value_t *rec, const char *name,
 }
 
 /* An int or long field in [lo, hi]; absent or null leaves *dst. */
-static int get_int(const avro_value_t *rec, const char *name, int64_t lo,
-                   int64_t hi, int64_t *dst, bool *present, char *err,
-                   size_t err_size) {
-    avro_value_t v;
-    int32_t i32;
-    int64_t i;
+static int get_int(const cap_t *c, const char *name, int64_t lo, int64_t hi,
+                   int64_t *dst, bool *present, char *err, size_t err_size) {
+    const av_t *v;
 
     *present = false;
-    if (!field(rec, name, &v))
+    if (!field(c, name, &v))
         return 0;
-    if (avro_value_get_type(&v) == AVRO_INT32 &&
-        avro_value_get_int(&v, &i32) == 0) {
-        i = i32;
-    } else if (avro_value_get_type(&v) != AVRO_INT64 ||
-               avro_value_get_long(&v, &i) != 0) {
+    if (v->t != AVRO_INT32 && v->t != AVRO_INT64) {
         snprintf(err, err_size, "field '%s': not an int in the schema",
                  name);
         return -1;
     }
-    if (i < lo || i > hi) {
+    if (v->l < lo || v->l > hi) {
         snprintf(err, err_size,
                  "field '%s': %" PRId64 " out of range %" PRId64 "..%" PRId64,
-                 name, i, lo, hi);
+                 name, v->l, lo, hi);
         return -1;
     }
-    *dst = i;
+    *dst = v->l;
     *present = true;
     return 0;
 }
 
-static int get_small(const avro_value_t *rec, const char *name, int hi,
-                     int *dst, char *err, size_t err_size) {
+static int get_small(const cap_t *c, const char *name, int hi, int *dst,
+                     char *err, size_t err_size) {
     int64_t v;
     bool present;
 
-    if (get_int(rec, name, 0, hi, &v, &present, err, err_size) < 0)
+    if (get_int(c, name, 0, hi, &v, &present, err, err_size) < 0)
         return -1;
     if (present)
         *dst = (int)v;
@@ -477,26 +511,22 @@ static int add_obs(am_event_t *ev, am_obs_type_t type, const char *s,
     return -1;
 }
 
-static int observables(am_event_t *ev, const avro_value_t *rec, char *err,
+static int observables(am_event_t *ev, const cap_t *c, char *err,
                        size_t err_size) {
-    avro_value_t arr, o, t, v;
-    size_t count = 0;
+    const av_t *arr;
 
-    if (!field(rec, "observables", &arr) ||
-        avro_value_get_type(&arr) != AVRO_ARRAY ||
-        avro_value_get_size(&arr, &count) != 0) {
+    if (!field(c, "observables", &arr) || arr->t != AVRO_ARRAY) {
         snprintf(err, err_size, "field 'observables': missing in the schema");
         return -1;
     }
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < c->n_obs; i++) {
+        const av_t *t = &c->obs[i].type, *v = &c->obs[i].value;
         const char *sym = NULL, *s;
-        int e = -1, type = -1;
+        int type = -1;
         size_t n;
 
-        if (avro_value_get_by_index(&arr, i, &o, NULL) != 0 ||
-            !field(&o, "type", &t) || avro_value_get_type(&t) != AVRO_ENUM ||
-            avro_value_get_enum(&t, &e) != 0 ||
-            !(sym = avro_schema_enum_get(avro_value_get_schema(&t), e)) ||
+        if (t->t != AVRO_ENUM ||
+            !(sym = avro_schema_enum_get(t->schema, (int)t->l)) ||
             (type = am_obs_type_parse(sym, strlen(sym))) < 0) {
             snprintf(err, err_size,
                      "field 'observables[%zu].type': %s%s%s", i,
@@ -504,7 +534,7 @@ static int observables(am_event_t *ev, const avro_value_t *rec, char *err,
                      sym ? "' is not a type this version matches" : "");
             return -1;
         }
-        if (!field(&o, "value", &v) || !(s = text(&v, &n))) {
+        if (!(s = text(v, &n))) {
             snprintf(err, err_size, "field 'observables[%zu].value': missing",
                      i);
             return -1;
@@ -517,13 +547,13 @@ static int observables(am_event_t *ev, const avro_value_t *rec, char *err,
 }
 
 /* ip, hostname and asn of a scan; null or empty ones are left out. */
-static int scan_observables(am_event_t *ev, const avro_value_t *rec,
-                            char *err, size_t err_size) {
+static int scan_observables(am_event_t *ev, const cap_t *c, char *err,
+                            size_t err_size) {
     static const struct {
         const char *name;
         am_obs_type_t type;
     } obs[] = {{"ip", AM_OBS_IP}, {"hostname", AM_OBS_DOMAIN}};
-    avro_value_t v;
+    const av_t *v;
     int64_t asn;
     bool present;
 
@@ -531,9 +561,9 @@ static int scan_observables(am_event_t *ev, const avro_value_t *rec,
         const char *s;
         size_t n;
 
-        if (!field(rec, obs[k].name, &v))
+        if (!field(c, obs[k].name, &v))
             continue;
-        if (!(s = text(&v, &n))) {
+        if (!(s = text(v, &n))) {
             snprintf(err, err_size, "field '%s': not a string in the schema",
                      obs[k].name);
             return -1;
@@ -542,8 +572,7 @@ static int scan_observables(am_event_t *ev, const avro_value_t *rec,
                          err_size) < 0)
             return -1;
     }
-    if (get_int(rec, "asn", 0, UINT32_MAX, &asn, &present, err, err_size) <
-        0)
+    if (get_int(c, "asn", 0, UINT32_MAX, &asn, &present, err, err_size) < 0)
         return -1;
     if (present) {
         char num[24];
@@ -555,24 +584,20 @@ static int scan_observables(am_event_t *ev, const avro_value_t *rec,
     return 0;
 }
 
-static int cves(am_event_t *ev, const avro_value_t *rec, char *err,
-                size_t err_size) {
-    avro_value_t arr, v;
-    size_t count = 0;
+static int cves(am_event_t *ev, const cap_t *c, char *err, size_t err_size) {
+    const av_t *arr;
 
-    if (!field(rec, "cves", &arr))
+    if (!field(c, "cves", &arr))
         return 0;
-    if (avro_value_get_type(&arr) != AVRO_ARRAY ||
-        avro_value_get_size(&arr, &count) != 0) {
+    if (arr->t != AVRO_ARRAY) {
         snprintf(err, err_size, "field 'cves': not an array in the schema");
         return -1;
     }
-    for (size_t i = 0; i < count; i++) {
-        const char *s = NULL;
+    for (size_t i = 0; i < c->n_cves; i++) {
+        const char *s;
         size_t n = 0;
 
-        if (avro_value_get_by_index(&arr, i, &v, NULL) != 0 ||
-            !(s = text(&v, &n)) || am_event_add_cve(ev, s, n) < 0) {
+        if (!(s = text(&c->cves[i], &n)) || am_event_add_cve(ev, s, n) < 0) {
             snprintf(err, err_size,
                      "field 'cves[%zu]': not a string, or more than %d", i,
                      AM_EVENT_MAX_CVES);
@@ -583,9 +608,9 @@ static int cves(am_event_t *ev, const avro_value_t *rec, char *err,
 }
 
 /* The record of either branch into \p ev, as decode_json.c does it. */
-static int fill(am_event_t *ev, const avro_value_t *rec, char *err,
+static int fill(am_event_t *ev, const cap_t *c, char *err,
                 size_t err_size) {
-    const char *name = avro_schema_name(avro_value_get_schema(rec));
+    const char *name = c->rec ? avro_schema_name(c->rec) : "(none)";
 
     ev->format = "avro";
     if (strcmp(name, "ScanResult") == 0) {
@@ -596,80 +621,80 @@ static int fill(am_event_t *ev, const avro_value_t *rec, char *err,
         snprintf(err, err_size, "record %s is not an event", name);
         return -1;
     }
-    if (get_str(ev, rec, "id", &ev->id, err, err_size) < 0)
+    if (get_str(ev, c, "id", &ev->id, err, err_size) < 0)
         return -1;
     if (!ev->id || !*ev->id) {
         snprintf(err, err_size, "field 'id': missing");
         return -1;
     }
     if (ev->kind == AM_EVENT_INDICATOR) {
-        if (observables(ev, rec, err, err_size) < 0)
+        if (observables(ev, c, err, err_size) < 0)
             return -1;
-    } else if (scan_observables(ev, rec, err, err_size) < 0 ||
-               get_small(rec, "port", 65535, &ev->port, err, err_size) < 0 ||
-               get_str(ev, rec, "protocol", &ev->protocol, err, err_size) <
-                   0 ||
-               get_str(ev, rec, "tag", &ev->tag, err, err_size) < 0) {
+    } else if (scan_observables(ev, c, err, err_size) < 0 ||
+               get_small(c, "port", 65535, &ev->port, err, err_size) < 0 ||
+               get_str(ev, c, "protocol", &ev->protocol, err, err_size) < 0 ||
+               get_str(ev, c, "tag", &ev->tag, err, err_size) < 0) {
         return -1;
     }
     if (ev->n_obs == 0) {
         snprintf(err, err_size, "no observable");
         return -1;
     }
-    if (get_str(ev, rec, "category", &ev->category, err, err_size) < 0 ||
-        get_str(ev, rec, "severity", &ev->severity, err, err_size) < 0 ||
-        get_str(ev, rec, "source", &ev->source, err, err_size) < 0 ||
-        get_str(ev, rec, "tlp", &ev->tlp, err, err_size) < 0 ||
-        get_str(ev, rec, "time", &ev->time, err, err_size) < 0 ||
-        get_str(ev, rec, "valid_until", &ev->valid_until, err, err_size) <
+    if (get_str(ev, c, "category", &ev->category, err, err_size) < 0 ||
+        get_str(ev, c, "severity", &ev->severity, err, err_size) < 0 ||
+        get_str(ev, c, "source", &ev->source, err, err_size) < 0 ||
+        get_str(ev, c, "tlp", &ev->tlp, err, err_size) < 0 ||
+        get_str(ev, c, "time", &ev->time, err, err_size) < 0 ||
+        get_str(ev, c, "valid_until", &ev->valid_until, err, err_size) <
             0 ||
-        get_str(ev, rec, "description", &ev->description, err, err_size) <
+        get_str(ev, c, "description", &ev->description, err, err_size) <
             0 ||
-        get_small(rec, "confidence", 100, &ev->confidence, err, err_size) <
-            0)
+        get_small(c, "confidence", 100, &ev->confidence, err, err_size) < 0)
         return -1;
     if (ev->tag)
         am_event_scan_cves(ev, ev->tag, strlen(ev->tag));
-    return cves(ev, rec, err, err_size);
+    return cves(ev, c, err, err_size);
 }
 
 int am_decode_avro(const char *buf, size_t len, am_event_t *ev, char *err,
                    size_t err_size) {
-    const uint8_t *b = (const uint8_t *)buf, *end = b + len, *body = b;
+    const uint8_t *b = (const uint8_t *)buf, *end = b + len;
     const uint8_t *stop_framed = b, *stop_bare;
     char err_framed[512];
-    tstate_t *ts;
-    avro_value_t rec;
+    cap_t *cap;
 
     if (len > AM_DECODE_MAX_MESSAGE) {
         snprintf(err, err_size, "message of %zu bytes exceeds the limit of %d",
                  len, AM_DECODE_MAX_MESSAGE);
         return -1;
     }
-    if (!(ts = tstate(err, err_size)))
+    pthread_once(&once, init);
+    if (!event_schema) {
+        snprintf(err, err_size, "%s", init_err);
         return -1;
+    }
+    if (!(cap = am_arena_alloc(&ev->arena, sizeof(*cap)))) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    cap->ev = ev;
     /* Framed first when it may be; bare otherwise, or when the framed
      * reading fails.  Of two failures, the reading that got further says
      * what is wrong. */
-    if (len >= 5 && b[0] == 0 &&
-        walk_event(event_schema, b + 5, end, &stop_framed, err_framed,
-                   sizeof(err_framed)) == 0) {
-        body = b + 5;
-    } else if (walk_event(event_schema, b, end, &stop_bare, err, err_size) <
-               0) {
+    if (!(len >= 5 && b[0] == 0 &&
+          walk_event(event_schema, b + 5, end, &stop_framed, cap, err_framed,
+                     sizeof(err_framed)) == 0) &&
+        walk_event(event_schema, b, end, &stop_bare, cap, err, err_size) <
+            0) {
         if (stop_framed > stop_bare)
             snprintf(err, err_size, "%s", err_framed);
         if (len == 0)
             snprintf(err, err_size, "empty message");
         return -1;
     }
-
-    avro_reader_memory_set_source(ts->reader, (const char *)body,
-                                  (int64_t)(end - body));
-    if (avro_value_read(ts->reader, &ts->value) != 0 ||
-        avro_value_get_current_branch(&ts->value, &rec) != 0) {
-        snprintf(err, err_size, "Avro: %s", avro_strerror());
+    if (cap->oom) {
+        snprintf(err, err_size, "out of memory");
         return -1;
     }
-    return fill(ev, &rec, err, err_size);
+    return fill(ev, cap, err, err_size);
 }
