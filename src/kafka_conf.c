@@ -17,7 +17,10 @@ static const kv_t consumer_defaults[] = {
      * would skip what arrived before the first commit. */
     {"auto.offset.reset", "earliest"},
     {"auto.commit.interval.ms", "1000"},
-    {"queued.min.messages", "20000"},
+    /* Prefetch per partition; librdkafka still bounds it all by
+     * queued.max.messages.kbytes (64 MB).  At 20000 the service sat idle
+     * for much of a backlog (bench/README.md). */
+    {"queued.min.messages", "100000"},
     {"fetch.wait.max.ms", "100"},
 };
 static const kv_t producer_defaults[] = {
