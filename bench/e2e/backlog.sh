@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One `assetmatch run` on one backlog, for trying a setting quickly:
+#   bench/e2e/backlog.sh BUILD INVENTORY FRAMES [COUNT] [--set KEY=VALUE ...]
+# starts the dev broker (32 partitions), produces COUNT (default 300000)
+# messages of FRAMES (bench-e2e's inputs in BUILD/e2e-data) with e2e_load,
+# runs the service on them with the dev-broker settings of run.py and the
+# --set options given, and prints events/s and CPU cores from 10% to 90% of
+# the backlog, and the peak RSS.  Alternate the settings you compare: the
+# machine is shared.  Example:
+#   bench/e2e/backlog.sh build build/e2e-data/inv-1M.csv \
+#       build/e2e-data/1M-h1/json.frames 300000 \
+#       --set kafka.consumer.queued.min.messages=20000
+set -euo pipefail
+[ $# -ge 3 ] || { sed -n '2,12p' "$0"; exit 2; }
+build=$(cd "$1" && pwd); inv=$2; frames=$3; shift 3
+count=300000
+if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then count=$1; shift; fi
+dir=$(mktemp -d)
+trap 'kill $svc $broker 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+
+"$build/assetmatch" devbroker --partitions 32 \
+    --topics backlog,scan-results,notifications,dead-letter,assets \
+    >"$dir/broker" 2>/dev/null &
+broker=$!
+for _ in $(seq 100); do bs=$(head -1 "$dir/broker"); [ -n "$bs" ] && break; sleep 0.1; done
+"$build/bench/e2e_load" produce -b "$bs" -t backlog -p 32 -f "$frames" \
+    -n "$count" >/dev/null
+port=$((29500 + RANDOM % 400))
+cat >"$dir/conf" <<EOF
+kafka.bootstrap.servers = $bs
+inventory.file = $inv
+topics.indicators = backlog
+http.listen = 127.0.0.1:$port
+log.level = warning
+kafka.producer.message.max.bytes = 16000000
+kafka.consumer.fetch.wait.max.ms = 10
+EOF
+"$build/assetmatch" run --config "$dir/conf" "$@" 2>"$dir/log" &
+svc=$!
+consumed() {
+    { curl -sf "127.0.0.1:$port/metrics" || true; } |
+        awk '/^assetmatch_messages_consumed_total/ {s += $2} END {print s + 0}'
+}
+cpu() { awk '{print $14 + $15}' "/proc/$svc/stat"; }
+lo=$((count / 10)); hi=$((count - count / 10)); t0=
+while kill -0 $svc 2>/dev/null; do
+    c=$(consumed); now=$(date +%s.%N)
+    if [ -z "$t0" ] && [ "${c%.*}" -ge $lo ]; then t0=$now; c0=$c; cpu0=$(cpu); fi
+    [ -n "$t0" ] && [ "${c%.*}" -ge $hi ] && break
+    sleep 0.05
+done
+[ -n "$t0" ] || { cat "$dir/log"; exit 1; }
+python3 -c "t = $now - $t0; print('%.0f events/s, %.2f cores, peak RSS %d MB' % \
+    (($c - $c0) / t, ($(cpu) - $cpu0) / $(getconf CLK_TCK) / t, \
+     $(awk '/VmHWM/ {print $2}' /proc/$svc/status) / 1024))"
