@@ -8,6 +8,7 @@
 #   scripts/deps.sh --test   also what the peer tests need (Java 17 and Maven
 #                            for a real Apache Kafka, scripts/kafka.sh)
 #   scripts/deps.sh --bench  also the benchmark baselines (DPDK, kcat, gnuplot)
+#                            and curl (bench/e2e/backlog.sh)
 set -euo pipefail
 
 pkgs=(
@@ -17,7 +18,7 @@ pkgs=(
     clang libclang-rt-14-dev
     python3 python3-venv
 )
-bench_pkgs=(libdpdk-dev kcat gnuplot-nox valgrind)
+bench_pkgs=(libdpdk-dev kcat gnuplot-nox valgrind curl)
 test_pkgs=(openjdk-17-jre-headless maven)
 
 case "${1:-}" in
