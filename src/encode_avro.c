@@ -385,14 +385,15 @@ int am_encode_avro(am_buf_t *out, const am_notification_t *nt,
     const am_event_t *ev = nt->ev;
     const am_match_result_t *r = nt->result;
     const char *tenant = am_inventory_tenant(nt->inv, r->tenant);
-    char id[AM_UUID_STRLEN];
+    char idbuf[AM_UUID_STRLEN];
+    const char *id;
 
     pthread_once(&once, init);
     if (init_err[0]) {
         snprintf(err, err_size, "%s", init_err);
         return -1;
     }
-    if (am_notification_id(tenant, ev->id, id) < 0) {
+    if (!(id = am_notification_id_of(nt, idbuf))) {
         snprintf(err, err_size, "out of memory");
         return -1;
     }

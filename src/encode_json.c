@@ -37,9 +37,10 @@ int am_encode_json(am_buf_t *b, const am_notification_t *nt) {
     const am_match_result_t *r = nt->result;
     const am_match_hit_t *best = &r->hits[0];
     const char *tenant = am_inventory_tenant(nt->inv, r->tenant);
-    char id[AM_UUID_STRLEN];
+    char idbuf[AM_UUID_STRLEN];
+    const char *id = am_notification_id_of(nt, idbuf);
 
-    if (am_notification_id(tenant, ev->id, id) < 0)
+    if (!id)
         return -1;
     am_buf_putc(b, '{');
     am_jsonw_kv_str(b, "notification_id", id);

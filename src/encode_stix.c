@@ -591,9 +591,12 @@ static void sighting(enc_t *e, const char *nid) {
 
 int am_encode_stix(am_buf_t *out, const am_notification_t *nt) {
     const am_event_t *ev = nt->ev;
-    char nid[AM_UUID_STRLEN], id[64], now[32];
+    char nidbuf[AM_UUID_STRLEN], id[64], now[32];
+    const char *nid = am_notification_id_of(nt, nidbuf);
     enc_t e;
 
+    if (!nid)
+        return -1;
     memset(&e, 0, sizeof(e));
     e.b = out;
     e.nt = nt;
@@ -604,7 +607,6 @@ int am_encode_stix(am_buf_t *out, const am_notification_t *nt) {
         am_notification_now(now);
         stix_time(now, e.time);
     }
-    am_notification_id(e.tenant, ev->id, nid);
     scoped_id(&e, e.service, "identity", "service", "assetmatch");
     scoped_id(&e, e.tenant_id, "identity", "tenant", e.tenant);
 

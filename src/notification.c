@@ -1,6 +1,7 @@
 #include "notification.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +17,24 @@ static int hexval(char c) {
     return -1;
 }
 
+static EVP_MD *sha1;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+/* Fetched once: EVP_sha1() makes every EVP_DigestInit_ex() look the
+ * implementation up again, which cost more than the hash itself. */
+static void sha1_fetch(void) { sha1 = EVP_MD_fetch(NULL, "SHA1", NULL); }
+
 /* RFC 4122 section 4.3: SHA-1 over the namespace bytes and the name,
  * given in parts so that nothing needs to be concatenated. */
 static int uuid5_parts(const char *ns, const void *const *parts,
                        const size_t *lens, size_t n_parts,
                        char out[AM_UUID_STRLEN]) {
+    static const char hex[] = "0123456789abcdef";
     unsigned char nsb[16], md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     EVP_MD_CTX *mdc;
     size_t k = 0;
+    char *o = out;
     int ok;
 
     for (const char *p = ns; *p && k < 16; p++) {
@@ -36,9 +46,10 @@ static int uuid5_parts(const char *ns, const void *const *parts,
         nsb[k++] = (unsigned char)(hi << 4 | lo);
         p++;
     }
-    if (k != 16 || !(mdc = EVP_MD_CTX_new()))
+    pthread_once(&sha1_once, sha1_fetch);
+    if (k != 16 || !sha1 || !(mdc = EVP_MD_CTX_new()))
         return -1;
-    ok = EVP_DigestInit_ex(mdc, EVP_sha1(), NULL) &&
+    ok = EVP_DigestInit_ex(mdc, sha1, NULL) &&
          EVP_DigestUpdate(mdc, nsb, sizeof(nsb));
     for (size_t i = 0; ok && i < n_parts; i++)
         ok = EVP_DigestUpdate(mdc, parts[i], lens[i]);
@@ -48,11 +59,13 @@ static int uuid5_parts(const char *ns, const void *const *parts,
         return -1;
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-    snprintf(out, AM_UUID_STRLEN,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8],
-             md[9], md[10], md[11], md[12], md[13], md[14], md[15]);
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[md[i] >> 4];
+        *o++ = hex[md[i] & 15];
+    }
+    *o = '\0';
     return 0;
 }
 
@@ -67,6 +80,16 @@ int am_notification_id(const char *tenant_id, const char *event_id,
     size_t lens[3] = {strlen(tenant_id), 1, strlen(event_id)};
 
     return uuid5_parts(AM_NOTIFICATION_NS, parts, lens, 3, out);
+}
+
+const char *am_notification_id_of(const am_notification_t *nt,
+                                  char buf[AM_UUID_STRLEN]) {
+    if (nt->id)
+        return nt->id;
+    if (am_notification_id(am_inventory_tenant(nt->inv, nt->result->tenant),
+                           nt->ev->id, buf) < 0)
+        return NULL;
+    return buf;
 }
 
 void am_notification_now(char out[32]) {

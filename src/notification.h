@@ -52,6 +52,8 @@ typedef struct am_notification_s {
     const am_origin_t *origin; /* may be NULL */
     const char *match_time;    /* RFC 3339 UTC; may be NULL */
     const am_classify_t *cl;   /* advice texts; may be NULL (no advice) */
+    const char *id;            /* the notification id, or NULL: the
+                                * encoder computes it */
     bool retroactive;          /* an asset added (or verified) later was
                                 * matched against the window of recent
                                 * indicators (window.h), not a live match */
@@ -68,6 +70,11 @@ int am_uuid5(const char *ns, const void *name, size_t n,
  *  @returns 0, or -1 when out of memory. */
 int am_notification_id(const char *tenant_id, const char *event_id,
                         char out[AM_UUID_STRLEN]);
+
+/** @returns \p nt's id: nt->id, or else computed into \p buf; NULL when
+ *           out of memory. */
+const char *am_notification_id_of(const am_notification_t *nt,
+                                  char buf[AM_UUID_STRLEN]);
 
 /** @brief Writes the current UTC time as "2026-11-27T22:05:00Z". */
 void am_notification_now(char out[32]);

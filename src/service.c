@@ -203,18 +203,19 @@ static int on_event(am_event_t *ev, void *opaque) {
     if (s->win && ev->kind == AM_EVENT_INDICATOR)
         am_window_add(s->win, ev, &origin, s->version, (int64_t)s->now);
     for (int i = 0; i < n; i++) {
+        const char *tenant = am_inventory_tenant(inv, res[i].tenant);
+        char id[AM_UUID_STRLEN];
         am_notification_t nt = {.inv = inv,
                                 .ev = ev,
                                 .result = &res[i],
                                 .origin = &origin,
                                 .match_time = s->match_time,
-                                .cl = s->cl};
-        const char *tenant = am_inventory_tenant(inv, res[i].tenant);
-        char id[AM_UUID_STRLEN];
+                                .cl = s->cl,
+                                .id = id};
         rd_kafka_headers_t *h;
 
-        if (encode(s, &nt) < 0 || s->buf.oom ||
-            am_notification_id(tenant, ev->id, id) < 0) {
+        if (am_notification_id(tenant, ev->id, id) < 0 || encode(s, &nt) < 0 ||
+            s->buf.oom) {
             /* Not deliverable as asked: stop before committing past it. */
             am_kafka_track_release(s->in, s->track, true);
             am_kafka_track_hold(s->track);
