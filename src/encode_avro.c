@@ -270,7 +270,7 @@ static void put_long(am_buf_t *b, int64_t v) {
  * becomes the code point of its number (two bytes). */
 static void put_str(am_buf_t *b, const char *s) {
     const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s), i = 0, extra = 0;
+    size_t n = strlen(s), i = am_utf8_ascii_len(u, n), extra = 0;
 
     while (i < n) {
         size_t ulen = am_utf8_len(u + i, n - i);

@@ -79,16 +79,13 @@ void am_jsonw_str(am_buf_t *b, const char *s, size_t n) {
     size_t run = 0;
 
     am_buf_putc(b, '"');
-    for (size_t i = 0; i < n;) {
+    for (size_t i = am_utf8_json_plain_len(u, n); i < n;
+         i += am_utf8_json_plain_len(u + i, n - i)) {
         unsigned char c = u[i];
         size_t ulen = 1;
         const char *esc = NULL;
         char ubuf[7];
 
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
         if (c >= 0x80 && (ulen = am_utf8_len(u + i, n - i)) > 0) {
             i += ulen;
             continue;

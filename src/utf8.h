@@ -1,12 +1,83 @@
 /*
  * utf8: validation of UTF-8 text, shared by the encoders (which escape what
- * is not UTF-8) and the Avro decoder (which rejects it).
+ * is not UTF-8) and the Avro decoder (which rejects it); and the runs of
+ * plain ASCII that need neither, found eight bytes at a time, since almost
+ * all text the engine writes and reads is such a run.
  */
 #ifndef AM_UTF8_H
 #define AM_UTF8_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#define AM_UTF8_ONES UINT64_C(0x0101010101010101)
+#define AM_UTF8_HIGH UINT64_C(0x8080808080808080)
+
+/* The high bit of each byte of \p x that is not ASCII 0x01-0x7f: a zero
+ * byte borrows into its own, a byte >= 0x80 has it.  Bytes above a flagged
+ * one may be flagged too (the borrow runs on), so only the lowest flag
+ * tells a position. */
+static inline uint64_t am_utf8_not_ascii8(uint64_t x) {
+    return ((x - AM_UTF8_ONES) | x) & AM_UTF8_HIGH;
+}
+
+/* The same for what a JSON string holds as it is, printable ASCII
+ * (0x20-0x7f) but '"' and '\\': below 0x20 borrows, as does a zero byte of
+ * x ^ '"' or x ^ '\\'. */
+static inline uint64_t am_utf8_not_json8(uint64_t x) {
+    uint64_t q = x ^ (AM_UTF8_ONES * '"'), b = x ^ (AM_UTF8_ONES * '\\');
+
+    return ((x - AM_UTF8_ONES * 0x20) | x | ((q - AM_UTF8_ONES) & ~q) |
+            ((b - AM_UTF8_ONES) & ~b)) &
+           AM_UTF8_HIGH;
+}
+
+/* How many leading bytes of \p s (of \p n) \p flag passes: eight at a
+ * time, the tail as the last eight bytes again (those before a first flag
+ * passed, so it is the lowest), or, under eight, zero-padded (zero fails
+ * both classes). */
+static inline size_t am_utf8_run(const unsigned char *s, size_t n,
+                                 uint64_t (*flag)(uint64_t)) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x = 0, m;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, s + i, 8);
+        if ((m = flag(x)))
+            return i + (size_t)__builtin_ctzll(m) / 8;
+    }
+    if (i == n)
+        return n;
+    if (n >= 8) {
+        memcpy(&x, s + n - 8, 8);
+        m = flag(x);
+        return m ? n - 8 + (size_t)__builtin_ctzll(m) / 8 : n;
+    }
+    memcpy(&x, s, n);
+    return (size_t)__builtin_ctzll(flag(x)) / 8;
+#else
+    size_t i = 0;
+
+    /* One byte as the low byte of an integer: its own flag is exact. */
+    while (i < n && !(flag(s[i]) & 0x80))
+        i++;
+    return i;
+#endif
+}
+
+/** @returns how many leading bytes of \p s (of \p n) are ASCII 0x01-0x7f. */
+static inline size_t am_utf8_ascii_len(const unsigned char *s, size_t n) {
+    return am_utf8_run(s, n, am_utf8_not_ascii8);
+}
+
+/** @returns how many leading bytes of \p s (of \p n) a JSON string holds
+ *           as they are: printable ASCII (0x20-0x7f) but '"' and '\\'. */
+static inline size_t am_utf8_json_plain_len(const unsigned char *s,
+                                            size_t n) {
+    return am_utf8_run(s, n, am_utf8_not_json8);
+}
 
 /**
  * @returns the length (1..4) of the valid UTF-8 sequence at \p s (of \p n

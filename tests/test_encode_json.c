@@ -20,6 +20,7 @@
 #include "jsonw.h"
 #include "matcher.h"
 #include "notification.h"
+#include "utf8.h"
 
 /* ---- fixture: inventory + matcher + event ------------------------------ */
 
@@ -525,6 +526,27 @@ Test(jsonw, every_byte_value) {
     cr_assert_eq(memcmp(json_string_value(j), want, w), 0);
     json_decref(j);
     am_buf_free(&b);
+}
+
+/* The runs of plain text found eight bytes at a time: each byte value at
+ * each offset of a run, for each length (the tail is read bytewise), is
+ * where a bytewise check stops. */
+Test(utf8, plain_runs_every_byte_at_every_offset) {
+    unsigned char buf[24];
+
+    for (int v = 0; v < 256; v++) {
+        bool json_ok = v >= 0x20 && v < 0x80 && v != '"' && v != '\\';
+        bool ascii_ok = v > 0 && v < 0x80;
+        for (size_t n = 0; n <= sizeof(buf); n++)
+            for (size_t at = 0; at < n; at++) {
+                memset(buf, 'a', sizeof(buf));
+                buf[at] = (unsigned char)v;
+                cr_assert_eq(am_utf8_json_plain_len(buf, n), json_ok ? n : at,
+                             "byte 0x%02x at %zu of %zu", v, at, n);
+                cr_assert_eq(am_utf8_ascii_len(buf, n), ascii_ok ? n : at,
+                             "byte 0x%02x at %zu of %zu", v, at, n);
+            }
+    }
 }
 
 /* Any bytes at all make a JSON string that jansson accepts:
