@@ -1,5 +1,7 @@
 #include "decode_json.h"
 
+#include "utf8.h"
+
 #include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -39,16 +41,22 @@ typedef struct jv_s {
     long long i;   /* JV_INT */
 } jv_t;
 
-enum {
-    F_ID, F_KIND, F_OBSERVABLES, F_CATEGORY, F_SEVERITY, F_SOURCE, F_TLP,
-    F_TIME, F_VALID_UNTIL, F_DESCRIPTION, F_CONFIDENCE, F_CVES, F_IP,
-    F_HOSTNAME, F_ASN, F_PORT, F_PROTOCOL, F_TAG, F__COUNT
-};
+/* The members, as an enum, their names and the names' lengths. */
+#define FIELDS(X)                                                             \
+    X(ID, "id") X(KIND, "kind") X(OBSERVABLES, "observables")                 \
+    X(CATEGORY, "category") X(SEVERITY, "severity") X(SOURCE, "source")       \
+    X(TLP, "tlp") X(TIME, "time") X(VALID_UNTIL, "valid_until")               \
+    X(DESCRIPTION, "description") X(CONFIDENCE, "confidence")                 \
+    X(CVES, "cves") X(IP, "ip") X(HOSTNAME, "hostname") X(ASN, "asn")         \
+    X(PORT, "port") X(PROTOCOL, "protocol") X(TAG, "tag")
+#define AS_ENUM(e, name) F_##e,
+#define AS_NAME(e, name) name,
+#define AS_LEN(e, name) sizeof(name) - 1,
 
-static const char *const field_names[F__COUNT] = {
-    "id", "kind", "observables", "category", "severity", "source", "tlp",
-    "time", "valid_until", "description", "confidence", "cves", "ip",
-    "hostname", "asn", "port", "protocol", "tag"};
+enum { FIELDS(AS_ENUM) F__COUNT };
+
+static const char *const field_names[F__COUNT] = {FIELDS(AS_NAME)};
+static const unsigned char field_lens[F__COUNT] = {FIELDS(AS_LEN)};
 
 /* One element of "observables". */
 typedef struct obs_jv_s {
@@ -140,8 +148,8 @@ typedef struct scan_s {
 } scan_t;
 
 static void ws(scan_t *c) {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
-                             *c->p == '\n' || *c->p == '\r'))
+    while (c->p < c->end && (unsigned char)*c->p <= ' ' &&
+           (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
         c->p++;
 }
 
@@ -156,15 +164,11 @@ static bool eat(scan_t *c, char ch) {
 
 /* A string of printable ASCII without escapes; after the opening quote. */
 static bool plain_str(scan_t *c, const char **s, size_t *n) {
-    const char *q = c->p;
+    const char *q = c->p + am_utf8_json_plain_len(
+                               (const unsigned char *)c->p,
+                               (size_t)(c->end - c->p));
 
-    while (q < c->end && *q != '"') {
-        unsigned char u = (unsigned char)*q;
-        if (u < 0x20 || u >= 0x80 || u == '\\')
-            return false;
-        q++;
-    }
-    if (q == c->end)
+    if (q == c->end || *q != '"')
         return false;
     *s = c->p;
     *n = (size_t)(q - c->p);
@@ -218,11 +222,12 @@ static bool scalar(scan_t *c, jv_t *v) {
     return literal(c, "null") || literal(c, "true") || literal(c, "false");
 }
 
-/* The index of member name \p s in \p names, or -1. */
-static int member(const char *const *names, int count, const char *s,
-                  size_t n) {
+/* The index of member name \p s (of \p n bytes) in \p names (of lengths
+ * \p lens), or -1. */
+static int member(const char *const *names, const unsigned char *lens,
+                  int count, const char *s, size_t n) {
     for (int i = 0; i < count; i++)
-        if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
+        if (lens[i] == n && memcmp(names[i], s, n) == 0)
             return i;
     return -1;
 }
@@ -230,7 +235,7 @@ static int member(const char *const *names, int count, const char *s,
 /* Opens an object's next member: its name's index in \p names.  @returns
  * 1 with *idx, 0 at the end of the object, -1 to give up. */
 static int next_member(scan_t *c, bool *first, const char *const *names,
-                       int count, int *idx) {
+                       const unsigned char *lens, int count, int *idx) {
     const char *s;
     size_t n;
 
@@ -240,20 +245,21 @@ static int next_member(scan_t *c, bool *first, const char *const *names,
         return -1;
     *first = false;
     if (!eat(c, '"') || !plain_str(c, &s, &n) || !eat(c, ':') ||
-        (*idx = member(names, count, s, n)) < 0)
+        (*idx = member(names, lens, count, s, n)) < 0)
         return -1;
     return 1;
 }
 
 static bool observable(scan_t *c, obs_jv_t *o) {
     static const char *const names[] = {"type", "value"};
+    static const unsigned char lens[] = {4, 5};
     bool first = true;
     int idx, r;
 
     o->object = true;
     if (!eat(c, '{'))
         return false;
-    while ((r = next_member(c, &first, names, 2, &idx)) == 1) {
+    while ((r = next_member(c, &first, names, lens, 2, &idx)) == 1) {
         jv_t *v = idx == 0 ? &o->type : &o->value;
         if (v->t != JV_ABSENT || !scalar(c, v))
             return false;
@@ -313,7 +319,8 @@ static bool parse_native(am_event_t *ev, const char *buf, size_t len,
     memset(nv, 0, sizeof(*nv));
     if (!eat(&c, '{'))
         return false;
-    while ((r = next_member(&c, &first, field_names, F__COUNT, &idx)) == 1) {
+    while ((r = next_member(&c, &first, field_names, field_lens, F__COUNT,
+                            &idx)) == 1) {
         jv_t *v = &nv->f[idx];
         if (v->t != JV_ABSENT)
             return false; /* a duplicate: jansson rejects it, naming it */
@@ -403,12 +410,20 @@ static int get_int(am_event_t *ev, const native_t *nv, int f, int lo,
     return 0;
 }
 
+/* Adds the value of field \p field, or of "observables[ix].value" when
+ * \p field is NULL (named only on error: formatting it for every
+ * observable cost more than the rest of its decoding). */
 static int add_obs(am_event_t *ev, am_obs_type_t type, const char *s,
-                   size_t n, const char *field, char *err, size_t err_size) {
+                   size_t n, const char *field, size_t ix, char *err,
+                   size_t err_size) {
     char why[320];
 
     if (am_event_add_observable(ev, type, s, n, why, sizeof(why)) < 0) {
-        snprintf(err, err_size, "field '%s': %s", field, why);
+        if (field)
+            snprintf(err, err_size, "field '%s': %s", field, why);
+        else
+            snprintf(err, err_size, "field 'observables[%zu].value': %s", ix,
+                     why);
         return -1;
     }
     return 0;
@@ -416,17 +431,22 @@ static int add_obs(am_event_t *ev, am_obs_type_t type, const char *s,
 
 /* An AS number given as a JSON integer, as text. */
 static int add_asn(am_event_t *ev, long long asn, const char *field,
-                   char *err, size_t err_size) {
-    char num[24];
-    int len = snprintf(num, sizeof(num), "%lld", asn);
+                   size_t ix, char *err, size_t err_size) {
+    char num[24], *p = num + sizeof(num);
+    unsigned long long u = asn < 0 ? 0 - (unsigned long long)asn
+                                   : (unsigned long long)asn;
 
-    return add_obs(ev, AM_OBS_ASN, num, (size_t)len, field, err, err_size);
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10));
+    if (asn < 0)
+        *--p = '-';
+    return add_obs(ev, AM_OBS_ASN, p, (size_t)(num + sizeof(num) - p), field,
+                   ix, err, err_size);
 }
 
 static int decode_observables(am_event_t *ev, const native_t *nv, char *err,
                               size_t err_size) {
-    char field[64];
-
     if (nv->f[F_OBSERVABLES].t != JV_ARRAY) {
         snprintf(err, err_size, "field 'observables': must be an array");
         return -1;
@@ -448,17 +468,17 @@ static int decode_observables(am_event_t *ev, const native_t *nv, char *err,
                      i);
             return -1;
         }
-        snprintf(field, sizeof(field), "observables[%zu].value", i);
         if (o->value.t == JV_INT && type == AM_OBS_ASN) {
-            if (add_asn(ev, o->value.i, field, err, err_size) < 0)
+            if (add_asn(ev, o->value.i, NULL, i, err, err_size) < 0)
                 return -1;
             continue;
         }
         if (o->value.t != JV_STR) {
-            snprintf(err, err_size, "field '%s': must be a string", field);
+            snprintf(err, err_size,
+                     "field 'observables[%zu].value': must be a string", i);
             return -1;
         }
-        if (add_obs(ev, (am_obs_type_t)type, o->value.s, o->value.n, field,
+        if (add_obs(ev, (am_obs_type_t)type, o->value.s, o->value.n, NULL, i,
                     err, err_size) < 0)
             return -1;
     }
@@ -480,7 +500,7 @@ static int decode_scan(am_event_t *ev, const native_t *nv, char *err,
         if (v->t == JV_ABSENT || v->t == JV_NULL)
             continue;
         if (v->t == JV_INT && obs[k].type == AM_OBS_ASN) {
-            if (add_asn(ev, v->i, name, err, err_size) < 0)
+            if (add_asn(ev, v->i, name, 0, err, err_size) < 0)
                 return -1;
             continue;
         }
@@ -489,7 +509,7 @@ static int decode_scan(am_event_t *ev, const native_t *nv, char *err,
             return -1;
         }
         if (v->n > 0 &&
-            add_obs(ev, obs[k].type, v->s, v->n, name, err, err_size) < 0)
+            add_obs(ev, obs[k].type, v->s, v->n, name, 0, err, err_size) < 0)
             return -1;
     }
     return get_int(ev, nv, F_PORT, 0, 65535, &ev->port, err, err_size) < 0 ||

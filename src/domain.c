@@ -11,6 +11,8 @@
  */
 #include "domain.h"
 
+#include "fail.h"
+
 #include <idn2.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -57,11 +59,6 @@ static void byte_class_init(void) {
     __atomic_store_n(&byte_class_ready, true, __ATOMIC_RELEASE);
 }
 
-static int fail(char *err, size_t err_size, const char *msg) {
-    snprintf(err, err_size, "%s", msg);
-    return -1;
-}
-
 static int fail_char(char *err, size_t err_size, unsigned char c) {
     if (c >= 0x20 && c < 0x7f)
         snprintf(err, err_size, "bad character '%c'", c);
@@ -79,16 +76,16 @@ static int canonical_ascii(const char *s, size_t n, char *out, char *err,
     size_t label = 0;
 
     if (n == 0)
-        return fail(err, err_size, "empty name");
+        return am_fail(err, err_size, "empty name");
     if (n > AM_DOMAIN_MAX)
-        return fail(err, err_size, "name longer than 253 bytes");
+        return am_fail(err, err_size, "name longer than 253 bytes");
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         unsigned char k = byte_class[c];
 
         if (k == CLASS_DOT) {
             if (label == 0)
-                return fail(err, err_size, "empty label");
+                return am_fail(err, err_size, "empty label");
             label = 0;
             out[i] = '.';
             continue;
@@ -96,11 +93,11 @@ static int canonical_ascii(const char *s, size_t n, char *out, char *err,
         if (k == CLASS_BAD || k == CLASS_HIGH)
             return fail_char(err, err_size, c);
         if (++label > AM_DOMAIN_LABEL_MAX)
-            return fail(err, err_size, "label longer than 63 bytes");
+            return am_fail(err, err_size, "label longer than 63 bytes");
         out[i] = (char)k;
     }
     if (label == 0)
-        return fail(err, err_size, "empty label");
+        return am_fail(err, err_size, "empty label");
     out[n] = '\0';
     return (int)n;
 }
@@ -118,7 +115,7 @@ static int append_idn_label(const char *s, size_t n, char *out, size_t *o,
     size_t alen;
 
     if (n > U_LABEL_MAX)
-        return fail(err, err_size, "label longer than 63 bytes");
+        return am_fail(err, err_size, "label longer than 63 bytes");
     memcpy(u, s, n);
     u[n] = '\0';
     /*
@@ -133,9 +130,9 @@ static int append_idn_label(const char *s, size_t n, char *out, size_t *o,
         if (rc2 != IDN2_OK) {
             /* Name the size errors as the ASCII path does. */
             if (rc == IDN2_TOO_BIG_LABEL || rc == IDN2_PUNYCODE_BIG_OUTPUT)
-                return fail(err, err_size, "label longer than 63 bytes");
+                return am_fail(err, err_size, "label longer than 63 bytes");
             if (rc == IDN2_TOO_BIG_DOMAIN)
-                return fail(err, err_size, "name longer than 253 bytes");
+                return am_fail(err, err_size, "name longer than 253 bytes");
             snprintf(err, err_size, "invalid internationalised name: %s",
                      idn2_strerror(rc));
             return -1;
@@ -144,7 +141,7 @@ static int append_idn_label(const char *s, size_t n, char *out, size_t *o,
     alen = strlen(a);
     if (*o + alen > AM_DOMAIN_MAX) {
         idn2_free(a);
-        return fail(err, err_size, "name longer than 253 bytes");
+        return am_fail(err, err_size, "name longer than 253 bytes");
     }
     memcpy(out + *o, a, alen);
     *o += alen;
@@ -181,14 +178,14 @@ static int canonical_idn(const char *s, size_t n, char *out, char *err,
             /* An ASCII label, "xn--" ones included, is copied as it is;
              * canonical_ascii() below checks and lower-cases it. */
             if (o + (end - start) > AM_DOMAIN_MAX)
-                return fail(err, err_size, "name longer than 253 bytes");
+                return am_fail(err, err_size, "name longer than 253 bytes");
             memcpy(out + o, s + start, end - start);
             o += end - start;
         }
         if (!dot)
             break;
         if (o + 1 > AM_DOMAIN_MAX)
-            return fail(err, err_size, "name longer than 253 bytes");
+            return am_fail(err, err_size, "name longer than 253 bytes");
         out[o++] = '.';
         start = end + 1;
     }

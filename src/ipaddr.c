@@ -4,6 +4,8 @@
  */
 #include "ipaddr.h"
 
+#include "fail.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,19 +77,15 @@ int am_ipaddr_parse(const char *s, size_t n, int flags, am_prefix_t *out,
     if (slash) {
         size_t i = alen + 1;
         if (!(flags & AM_IPADDR_CIDR)) {
-            snprintf(err, err_size, "a range where an address is expected");
-            return -1;
+            return am_fail(err, err_size,
+                           "a range where an address is expected");
         }
         len = 0;
-        if (i == n || n - i > 3) {
-            snprintf(err, err_size, "bad prefix length");
-            return -1;
-        }
+        if (i == n || n - i > 3)
+            return am_fail(err, err_size, "bad prefix length");
         for (; i < n; i++) {
-            if (s[i] < '0' || s[i] > '9') {
-                snprintf(err, err_size, "bad prefix length");
-                return -1;
-            }
+            if (s[i] < '0' || s[i] > '9')
+                return am_fail(err, err_size, "bad prefix length");
             len = len * 10 + (s[i] - '0');
         }
     }
@@ -99,8 +97,7 @@ int am_ipaddr_parse(const char *s, size_t n, int flags, am_prefix_t *out,
         out->family = AM_IPADDR_V6;
         out->len = 128;
     } else {
-        snprintf(err, err_size, "not an IP address");
-        return -1;
+        return am_fail(err, err_size, "not an IP address");
     }
 
     if (len >= 0) {
