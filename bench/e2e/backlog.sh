@@ -10,13 +10,16 @@
 #   bench/e2e/backlog.sh build build/e2e-data/inv-1M.csv \
 #       build/e2e-data/1M-h1/json.frames 300000 \
 #       --set kafka.consumer.queued.min.messages=20000
+# With PERF=FILE in the environment, `perf record -a -g` samples the whole
+# machine over that same stretch of the backlog into FILE (PERF_OPTS, if
+# set, replaces "-a -g": e.g. "-a --call-graph dwarf").
 set -euo pipefail
 [ $# -ge 3 ] || { sed -n '2,12p' "$0"; exit 2; }
 build=$(cd "$1" && pwd); inv=$2; frames=$3; shift 3
 count=300000
 if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then count=$1; shift; fi
 dir=$(mktemp -d)
-trap 'kill $svc $broker 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $svc $broker ${perf:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 
 "$build/assetmatch" devbroker --partitions 32 \
     --topics backlog,scan-results,notifications,dead-letter,assets \
@@ -45,11 +48,17 @@ cpu() { awk '{print $14 + $15}' "/proc/$svc/stat"; }
 lo=$((count / 10)); hi=$((count - count / 10)); t0=
 while kill -0 $svc 2>/dev/null; do
     c=$(consumed); now=$(date +%s.%N)
-    if [ -z "$t0" ] && [ "${c%.*}" -ge $lo ]; then t0=$now; c0=$c; cpu0=$(cpu); fi
+    if [ -z "$t0" ] && [ "${c%.*}" -ge $lo ]; then
+        t0=$now; c0=$c; cpu0=$(cpu)
+        if [ -n "${PERF:-}" ]; then
+            perf record ${PERF_OPTS:--a -g} -o "$PERF" 2>/dev/null & perf=$!
+        fi
+    fi
     [ -n "$t0" ] && [ "${c%.*}" -ge $hi ] && break
     sleep 0.05
 done
 [ -n "$t0" ] || { cat "$dir/log"; exit 1; }
+[ -z "${perf:-}" ] || { kill -INT $perf; wait $perf || true; }
 python3 -c "t = $now - $t0; print('%.0f events/s, %.2f cores, peak RSS %d MB' % \
     (($c - $c0) / t, ($(cpu) - $cpu0) / $(getconf CLK_TCK) / t, \
      $(awk '/VmHWM/ {print $2}' /proc/$svc/status) / 1024))"
