@@ -3,9 +3,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kafka_conf.h"
 #include "log.h"
+
+/* librdkafka's synchronous commit and close wait for a group coordinator
+ * as long as there is none: with the cluster down, a stopped service
+ * never ended.  Both are bounded: what was not committed is consumed
+ * again by the next owner, and its notifications keep their ids. */
+#define AM_COMMIT_TIMEOUT_MS 10000
+#define AM_CLOSE_TIMEOUT_MS 15000
 
 struct am_kafka_track_s {
     am_kafka_track_t *next; /* in its partition's queue */
@@ -37,6 +45,7 @@ struct am_kafka_in_s {
     size_t in_flight;
     size_t assigned;
     bool closed;
+    bool abandoned; /* closing gave up: the handle is left to the exit */
 };
 
 static part_t *part_find(am_kafka_in_t *in, const char *topic,
@@ -86,6 +95,30 @@ static void advance(am_kafka_in_t *in, part_t *p) {
     }
 }
 
+/* Commits the stored offsets, waiting up to AM_COMMIT_TIMEOUT_MS for the
+ * answer.  @returns 0, or -1 (logged after \p what). */
+static int commit_wait(rd_kafka_t *rk, const char *what) {
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_event_t *ev = NULL;
+    rd_kafka_resp_err_t e;
+
+    e = rd_kafka_commit_queue(rk, NULL, q, NULL, NULL);
+    if (!e) {
+        ev = rd_kafka_queue_poll(q, AM_COMMIT_TIMEOUT_MS);
+        e = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        AM_LOG(AM_LOG_WARNING, "%s: %s", what,
+               e == RD_KAFKA_RESP_ERR__TIMED_OUT ? "no answer in time"
+                                                 : rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
 static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *parts, void *opaque) {
     am_kafka_in_t *in = opaque;
@@ -114,7 +147,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         in->on_revoke(in->opaque);
     am_kafka_in_store(in);
     if (!rd_kafka_assignment_lost(rk))
-        rd_kafka_commit(rk, NULL, 0);
+        commit_wait(rk, "commit at rebalance");
     for (int i = 0; i < parts->cnt; i++) {
         part_t *p = part_find(in, parts->elems[i].topic,
                               parts->elems[i].partition, false);
@@ -168,10 +201,42 @@ fail:
     return NULL;
 }
 
+static double mono_s(void) {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void am_kafka_in_close(am_kafka_in_t *in) {
-    if (in->rk && !in->closed) {
-        rd_kafka_consumer_close(in->rk);
-        in->closed = true;
+    rd_kafka_error_t *error;
+    double deadline = mono_s() + AM_CLOSE_TIMEOUT_MS / 1000.0;
+
+    if (!in->rk || in->closed)
+        return;
+    in->closed = true;
+    /* As rd_kafka_consumer_close(), which serves the revoke too, but with
+     * an end. */
+    if ((error = rd_kafka_consumer_close_queue(in->rk, in->queue))) {
+        AM_LOG(AM_LOG_WARNING, "leaving the group: %s",
+               rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        return;
+    }
+    while (!rd_kafka_consumer_closed(in->rk)) {
+        rd_kafka_message_t *m;
+        if (mono_s() > deadline) {
+            AM_LOG(AM_LOG_WARNING,
+                   "leaving the group: no answer in %d s; closing without "
+                   "it (the group rebalances when the session times out)",
+                   AM_CLOSE_TIMEOUT_MS / 1000);
+            in->abandoned = true;
+            return;
+        }
+        /* Serves the revoke; a message fetched still is not processed, so
+         * its offset is not committed. */
+        if ((m = rd_kafka_consume_queue(in->queue, 100)))
+            rd_kafka_message_destroy(m);
     }
 }
 
@@ -180,9 +245,15 @@ void am_kafka_in_destroy(am_kafka_in_t *in) {
         return;
     if (in->rk) {
         am_kafka_in_close(in);
-        if (in->queue)
-            rd_kafka_queue_destroy(in->queue);
-        rd_kafka_destroy(in->rk);
+        /* Given up on, destroying would wait for the group's session to
+         * time out (45 s by default): its threads end with the process,
+         * which is stopping. */
+        if (!in->abandoned) {
+            if (in->queue)
+                rd_kafka_queue_destroy(in->queue);
+            rd_kafka_destroy_flags(in->rk,
+                                   RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        }
     }
     for (size_t i = 0; i < in->n_parts; i++) {
         part_t *p = in->parts[i];
@@ -285,15 +356,8 @@ void am_kafka_in_store(am_kafka_in_t *in) {
 }
 
 int am_kafka_in_commit(am_kafka_in_t *in) {
-    rd_kafka_resp_err_t e;
-
     am_kafka_in_store(in);
-    e = rd_kafka_commit(in->rk, NULL, 0);
-    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        AM_LOG(AM_LOG_WARNING, "commit: %s", rd_kafka_err2str(e));
-        return -1;
-    }
-    return 0;
+    return commit_wait(in->rk, "commit");
 }
 
 bool am_kafka_in_failed(const am_kafka_in_t *in) {

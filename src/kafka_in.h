@@ -45,7 +45,8 @@ am_kafka_in_t *am_kafka_in_new(const am_config_t *cfg,
                                char *err, size_t err_size);
 
 /** @brief Gives the partitions up (the revoke callback runs: wait, store,
- *         commit) and leaves the group, so they move on at once. */
+ *         commit) and leaves the group, so they move on at once; gives up
+ *         after a bounded time when the group's coordinator is gone. */
 void am_kafka_in_close(am_kafka_in_t *in);
 
 /** @brief Frees \p in (closing it first if that was not done); entries
@@ -88,7 +89,8 @@ int64_t am_kafka_track_timestamp(const am_kafka_track_t *t);
  *         auto-commit timer or am_kafka_in_commit()). */
 void am_kafka_in_store(am_kafka_in_t *in);
 
-/** @brief Stores, then commits synchronously. @returns 0 or -1. */
+/** @brief Stores, then commits, waiting a bounded time for the answer.
+ *  @returns 0 or -1. */
 int am_kafka_in_commit(am_kafka_in_t *in);
 
 /** @returns whether a record failed for good (the service must stop). */

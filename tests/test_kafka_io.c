@@ -64,24 +64,33 @@ static void produce(const char *topic, const char *value) {
     rd_kafka_destroy(rk);
 }
 
-/* A message already fetched is returned at once, not after the whole wait
- * for a full batch (which put up to the wait on every message's latency
- * at a low rate). */
-Test(kafka_io, poll_returns_what_is_there_without_waiting_for_a_batch) {
+/* A consumer of "in" that has joined the group and fetched the one message
+ * produced with \p value, returned in *first. */
+static am_kafka_in_t *join_with(const char *value,
+                                rd_kafka_message_t **first) {
     const char *topics[] = {"in"};
-    rd_kafka_message_t *msgs[1000];
     char err[256];
     am_kafka_in_t *in = am_kafka_in_new(&cfg, topics, 1, NULL, NULL, err,
                                         sizeof(err));
     size_t n = 0;
-    double t;
 
     cr_assert(in, "%s", err);
-    produce("in", "first");
-    /* Join the group and fetch the first message. */
-    for (t = now_s(); n == 0 && now_s() - t < 30;)
-        n = am_kafka_in_poll(in, msgs, 1000, 100);
+    produce("in", value);
+    for (double t = now_s(); n == 0 && now_s() - t < 30;)
+        n = am_kafka_in_poll(in, first, 1, 100);
     cr_assert_eq(n, 1);
+    return in;
+}
+
+/* A message already fetched is returned at once, not after the whole wait
+ * for a full batch (which put up to the wait on every message's latency
+ * at a low rate). */
+Test(kafka_io, poll_returns_what_is_there_without_waiting_for_a_batch) {
+    rd_kafka_message_t *msgs[1000];
+    am_kafka_in_t *in = join_with("first", msgs);
+    size_t n;
+    double t;
+
     cr_assert_eq(msgs[0]->len, 5);
     rd_kafka_message_destroy(msgs[0]);
 
@@ -148,4 +157,27 @@ Test(kafka_io, devbroker_topic_partition_counts) {
     cr_assert_null(am_devbroker_start(1, 3, "ok,bad:x", err, sizeof(err)));
     cr_assert_str_eq(err,
                      "topic bad: 'x' is not a partition count (1..10000)");
+}
+
+/* Closing with the cluster gone ends in bounded time: the group cannot be
+ * left, and a service stopped while its brokers were down waited in
+ * rd_kafka_consumer_close() for the group session to time out (45 s
+ * here), and once was still in it 20 min later. */
+Test(kafka_io, close_ends_when_the_cluster_is_gone) {
+    rd_kafka_message_t *msgs[1];
+    am_kafka_in_t *in = join_with("x", msgs);
+    am_kafka_track_t *tr;
+    double t;
+
+    /* Done with, so that closing has an offset to commit. */
+    cr_assert((tr = am_kafka_in_track(in, msgs[0])));
+    am_kafka_track_release(in, tr, false);
+    am_kafka_in_store(in);
+    rd_kafka_message_destroy(msgs[0]);
+    am_devbroker_stop(db);
+    db = NULL;
+    t = now_s();
+    am_kafka_in_destroy(in);
+    t = now_s() - t;
+    cr_assert_lt(t, 20.0, "closing took %.1f s", t);
 }
