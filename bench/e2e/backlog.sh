@@ -19,7 +19,10 @@ build=$(cd "$1" && pwd); inv=$2; frames=$3; shift 3
 count=300000
 if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then count=$1; shift; fi
 dir=$(mktemp -d)
-trap 'kill $svc $broker ${perf:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+# The service stops before the broker: the other way round it waits for
+# the broker it cannot reach before it gives up.
+trap 'kill ${svc:-} ${perf:-} 2>/dev/null; wait ${svc:-} 2>/dev/null
+      kill $broker; wait 2>/dev/null; rm -rf "$dir"' EXIT
 
 "$build/assetmatch" devbroker --partitions 32 \
     --topics backlog,scan-results,notifications,dead-letter,assets \
