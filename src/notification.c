@@ -2,8 +2,6 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
