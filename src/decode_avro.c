@@ -450,10 +450,12 @@ static rec_t recs[2];
 static size_t n_recs;
 
 static void init(void) {
+    size_t branches;
+
     event_schema =
         am_avro_schema_get(AM_AVRO_SCHEMA_EVENT, init_err, sizeof(init_err));
-    for (size_t b = 0; event_schema && b < avro_schema_union_size(event_schema) &&
-                       n_recs < sizeof(recs) / sizeof(recs[0]);
+    branches = event_schema ? avro_schema_union_size(event_schema) : 0;
+    for (size_t b = 0; b < branches && n_recs < sizeof(recs) / sizeof(*recs);
          b++) {
         rec_t *r = &recs[n_recs];
         const char *name;
@@ -481,7 +483,7 @@ static const rec_t *rec_of(avro_schema_t rec) {
 
 /* ---- the record into the event ----------------------------------------- */
 
-/* Field \p q of record \p r: false when the schema has no such field or
+/* Field \p q of the record: false when the schema has no such field or
  * its value is null. */
 static bool field(const cap_t *c, int q, const av_t **out) {
     int i = c->r->ix[q];
