@@ -562,23 +562,6 @@ static int get_small(const cap_t *c, int q, int hi, int *dst, char *err,
     return 0;
 }
 
-/* Adds an observable from field \p field_name, or from its element
- * \p index (>= 0) of observables. */
-static int add_obs(am_event_t *ev, am_obs_type_t type, const char *s,
-                   size_t n, const char *field_name, long index, char *err,
-                   size_t err_size) {
-    char why[320];
-
-    if (am_event_add_observable(ev, type, s, n, why, sizeof(why)) == 0)
-        return 0;
-    if (index >= 0)
-        snprintf(err, err_size, "field '%s[%ld].value': %s", field_name,
-                 index, why);
-    else
-        snprintf(err, err_size, "field '%s': %s", field_name, why);
-    return -1;
-}
-
 static int observables(am_event_t *ev, const cap_t *c, char *err,
                        size_t err_size) {
     const av_t *arr;
@@ -607,7 +590,7 @@ static int observables(am_event_t *ev, const cap_t *c, char *err,
                      i);
             return -1;
         }
-        if (add_obs(ev, (am_obs_type_t)type, s, n, "observables", (long)i,
+        if (am_event_add_field_observable(ev, (am_obs_type_t)type, s, n, "observables", (long)i,
                     err, err_size) < 0)
             return -1;
     }
@@ -636,7 +619,7 @@ static int scan_observables(am_event_t *ev, const cap_t *c, char *err,
                      q_names[obs[k].q]);
             return -1;
         }
-        if (n && add_obs(ev, obs[k].type, s, n, q_names[obs[k].q], -1, err,
+        if (n && am_event_add_field_observable(ev, obs[k].type, s, n, q_names[obs[k].q], -1, err,
                          err_size) < 0)
             return -1;
     }
@@ -645,7 +628,7 @@ static int scan_observables(am_event_t *ev, const cap_t *c, char *err,
     if (present) {
         char num[24];
         int len = snprintf(num, sizeof(num), "%" PRId64, asn);
-        if (add_obs(ev, AM_OBS_ASN, num, (size_t)len, "asn", -1, err,
+        if (am_event_add_field_observable(ev, AM_OBS_ASN, num, (size_t)len, "asn", -1, err,
                     err_size) < 0)
             return -1;
     }

@@ -410,28 +410,9 @@ static int get_int(am_event_t *ev, const native_t *nv, int f, int lo,
     return 0;
 }
 
-/* Adds the value of field \p field, or of "observables[ix].value" when
- * \p field is NULL (named only on error: formatting it for every
- * observable cost more than the rest of its decoding). */
-static int add_obs(am_event_t *ev, am_obs_type_t type, const char *s,
-                   size_t n, const char *field, size_t ix, char *err,
-                   size_t err_size) {
-    char why[320];
-
-    if (am_event_add_observable(ev, type, s, n, why, sizeof(why)) < 0) {
-        if (field)
-            snprintf(err, err_size, "field '%s': %s", field, why);
-        else
-            snprintf(err, err_size, "field 'observables[%zu].value': %s", ix,
-                     why);
-        return -1;
-    }
-    return 0;
-}
-
 /* An AS number given as a JSON integer, as text. */
 static int add_asn(am_event_t *ev, long long asn, const char *field,
-                   size_t ix, char *err, size_t err_size) {
+                   long index, char *err, size_t err_size) {
     char num[24], *p = num + sizeof(num);
     unsigned long long u = asn < 0 ? 0 - (unsigned long long)asn
                                    : (unsigned long long)asn;
@@ -441,8 +422,9 @@ static int add_asn(am_event_t *ev, long long asn, const char *field,
     while ((u /= 10));
     if (asn < 0)
         *--p = '-';
-    return add_obs(ev, AM_OBS_ASN, p, (size_t)(num + sizeof(num) - p), field,
-                   ix, err, err_size);
+    return am_event_add_field_observable(ev, AM_OBS_ASN, p,
+                                         (size_t)(num + sizeof(num) - p),
+                                         field, index, err, err_size);
 }
 
 static int decode_observables(am_event_t *ev, const native_t *nv, char *err,
@@ -469,7 +451,8 @@ static int decode_observables(am_event_t *ev, const native_t *nv, char *err,
             return -1;
         }
         if (o->value.t == JV_INT && type == AM_OBS_ASN) {
-            if (add_asn(ev, o->value.i, NULL, i, err, err_size) < 0)
+            if (add_asn(ev, o->value.i, "observables", (long)i, err,
+                        err_size) < 0)
                 return -1;
             continue;
         }
@@ -478,8 +461,10 @@ static int decode_observables(am_event_t *ev, const native_t *nv, char *err,
                      "field 'observables[%zu].value': must be a string", i);
             return -1;
         }
-        if (add_obs(ev, (am_obs_type_t)type, o->value.s, o->value.n, NULL, i,
-                    err, err_size) < 0)
+        if (am_event_add_field_observable(ev, (am_obs_type_t)type,
+                                          o->value.s, o->value.n,
+                                          "observables", (long)i, err,
+                                          err_size) < 0)
             return -1;
     }
     return 0;
@@ -500,7 +485,7 @@ static int decode_scan(am_event_t *ev, const native_t *nv, char *err,
         if (v->t == JV_ABSENT || v->t == JV_NULL)
             continue;
         if (v->t == JV_INT && obs[k].type == AM_OBS_ASN) {
-            if (add_asn(ev, v->i, name, 0, err, err_size) < 0)
+            if (add_asn(ev, v->i, name, -1, err, err_size) < 0)
                 return -1;
             continue;
         }
@@ -509,7 +494,8 @@ static int decode_scan(am_event_t *ev, const native_t *nv, char *err,
             return -1;
         }
         if (v->n > 0 &&
-            add_obs(ev, obs[k].type, v->s, v->n, name, 0, err, err_size) < 0)
+            am_event_add_field_observable(ev, obs[k].type, v->s, v->n, name,
+                                          -1, err, err_size) < 0)
             return -1;
     }
     return get_int(ev, nv, F_PORT, 0, 65535, &ev->port, err, err_size) < 0 ||

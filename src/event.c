@@ -163,6 +163,21 @@ int am_event_add_observable(am_event_t *ev, am_obs_type_t type,
     return 0;
 }
 
+int am_event_add_field_observable(am_event_t *ev, am_obs_type_t type,
+                                  const char *s, size_t n, const char *field,
+                                  long index, char *err, size_t err_size) {
+    char why[320];
+
+    if (am_event_add_observable(ev, type, s, n, why, sizeof(why)) == 0)
+        return 0;
+    if (index >= 0)
+        snprintf(err, err_size, "field '%s[%ld].value': %s", field, index,
+                 why);
+    else
+        snprintf(err, err_size, "field '%s': %s", field, why);
+    return -1;
+}
+
 int am_event_add_cve(am_event_t *ev, const char *s, size_t n) {
     char *id;
 

@@ -120,6 +120,16 @@ int am_event_add_observable(am_event_t *ev, am_obs_type_t type,
                             size_t err_size);
 
 /**
+ * @brief am_event_add_observable() for a decoder: the reason names field
+ *        \p field ("field 'ip': bad ip ...") or, with \p index >= 0, its
+ *        element ("field 'observables[2].value': ...").  Formatted only on
+ *        error.  @returns 0 or -1.
+ */
+int am_event_add_field_observable(am_event_t *ev, am_obs_type_t type,
+                                  const char *s, size_t n, const char *field,
+                                  long index, char *err, size_t err_size);
+
+/**
  * @brief Appends a CVE id (upper-cased; duplicates dropped).
  * @returns 0, or -1 when out of memory or over AM_EVENT_MAX_CVES.
  */
