@@ -299,6 +299,9 @@ void it_setup(int brokers, int partitions) {
     rd_kafka_conf_set(conf, "message.max.bytes", "4000000", err,
                       sizeof(err));
     rd_kafka_conf_set(conf, "linger.ms", "2", err, sizeof(err));
+    /* Tests put message i at offset i: a retried request (the 5 s socket
+     * timeout on a loaded machine) must not reorder them. */
+    rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
     rd_kafka_conf_set_dr_msg_cb(conf, on_input_delivery);
     w.producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     cr_assert_not_null(w.producer, "producer: %s", err);
