@@ -161,13 +161,10 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 }
 
 am_kafka_in_t *am_kafka_in_new(const am_config_t *cfg,
-                               const char *const *topics, size_t n,
                                am_kafka_revoke_cb *on_revoke, void *opaque,
                                char *err, size_t err_size) {
     am_kafka_in_t *in = calloc(1, sizeof(*in));
     rd_kafka_conf_t *conf;
-    rd_kafka_topic_partition_list_t *subs;
-    rd_kafka_resp_err_t e;
 
     if (!in) {
         snprintf(err, err_size, "out of memory");
@@ -185,7 +182,18 @@ am_kafka_in_t *am_kafka_in_new(const am_config_t *cfg,
     }
     rd_kafka_poll_set_consumer(in->rk);
     in->queue = rd_kafka_queue_get_consumer(in->rk);
-    subs = rd_kafka_topic_partition_list_new((int)n);
+    return in;
+fail:
+    am_kafka_in_destroy(in);
+    return NULL;
+}
+
+int am_kafka_in_subscribe(am_kafka_in_t *in, const char *const *topics,
+                          size_t n, char *err, size_t err_size) {
+    rd_kafka_topic_partition_list_t *subs =
+        rd_kafka_topic_partition_list_new((int)n);
+    rd_kafka_resp_err_t e;
+
     for (size_t i = 0; i < n; i++)
         rd_kafka_topic_partition_list_add(subs, topics[i],
                                           RD_KAFKA_PARTITION_UA);
@@ -193,12 +201,9 @@ am_kafka_in_t *am_kafka_in_new(const am_config_t *cfg,
     rd_kafka_topic_partition_list_destroy(subs);
     if (e) {
         snprintf(err, err_size, "subscribe: %s", rd_kafka_err2str(e));
-        goto fail;
+        return -1;
     }
-    return in;
-fail:
-    am_kafka_in_destroy(in);
-    return NULL;
+    return 0;
 }
 
 static double mono_s(void) {

@@ -36,13 +36,19 @@ typedef struct am_kafka_track_s am_kafka_track_t;
 typedef void(am_kafka_revoke_cb)(void *opaque);
 
 /**
- * @brief Creates the consumer and subscribes to \p n topics.
+ * @brief Creates the consumer, not subscribed yet.
  * @returns the consumer, or NULL with a reason in \p err.
  */
 am_kafka_in_t *am_kafka_in_new(const am_config_t *cfg,
-                               const char *const *topics, size_t n,
                                am_kafka_revoke_cb *on_revoke, void *opaque,
                                char *err, size_t err_size);
+
+/**
+ * @brief Subscribes to \p n topics: the consumer joins the group.
+ * @returns 0, or -1 with a reason in \p err.
+ */
+int am_kafka_in_subscribe(am_kafka_in_t *in, const char *const *topics,
+                          size_t n, char *err, size_t err_size);
 
 /** @brief Gives the partitions up (the revoke callback runs: wait, store,
  *         commit) and leaves the group, so they move on at once; gives up

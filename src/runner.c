@@ -89,6 +89,9 @@ am_runner_t *am_runner_start(const am_config_t *cfg, am_inventory_t *inv,
             goto fail;
         am_service_set_live(r->svc[w], r->live, r->win, w);
     }
+    for (size_t w = 0; w < r->workers; w++)
+        if (am_service_subscribe(r->svc[w], err, err_size) < 0)
+            goto fail;
     return r;
 fail:
     am_runner_destroy(r);

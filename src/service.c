@@ -90,7 +90,6 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
                              const am_classify_t *cl, am_metrics_t *metrics,
                              char *err, size_t err_size) {
     am_service_t *s = calloc(1, sizeof(*s));
-    const char *topics[2];
 
     if (!s) {
         snprintf(err, err_size, "out of memory");
@@ -102,14 +101,11 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
     s->metrics = metrics;
     am_event_init(&s->ev);
     am_buf_init(&s->buf);
-    topics[0] = cfg->topic_indicators;
-    topics[1] = cfg->topic_scan_results;
     if (!(s->ctx = am_match_ctx_new())) {
         snprintf(err, err_size, "out of memory");
         goto fail;
     }
-    if (!(s->in = am_kafka_in_new(cfg, topics, 2, on_revoke, s, err,
-                                  err_size)))
+    if (!(s->in = am_kafka_in_new(cfg, on_revoke, s, err, err_size)))
         goto fail;
     if (!(s->out = am_kafka_out_new(cfg, s->in, metrics, err, err_size)))
         goto fail;
@@ -123,6 +119,13 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
 fail:
     am_service_destroy(s);
     return NULL;
+}
+
+int am_service_subscribe(am_service_t *s, char *err, size_t err_size) {
+    const char *topics[2] = {s->cfg->topic_indicators,
+                             s->cfg->topic_scan_results};
+
+    return am_kafka_in_subscribe(s->in, topics, 2, err, err_size);
 }
 
 void am_service_set_live(am_service_t *s, am_live_t *live,

@@ -24,13 +24,22 @@
 typedef struct am_service_s am_service_t;
 
 /**
- * @brief Creates the consumer (subscribed) and the producer.  \p m, \p cl
- *        (may be NULL: no advice) and \p metrics are borrowed.
+ * @brief Creates the consumer (not subscribed yet) and the producer.  \p m,
+ *        \p cl (may be NULL: no advice) and \p metrics are borrowed.
  * @returns the service, or NULL with a reason in \p err.
  */
 am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
                              const am_classify_t *cl, am_metrics_t *metrics,
                              char *err, size_t err_size);
+
+/**
+ * @brief Subscribes to the input topics: the consumer joins the group.
+ *        The workers of a process subscribe once all of them exist, so
+ *        that they join together and the group forms once: a worker that
+ *        joins after it formed starts a second rebalance at once.
+ * @returns 0, or -1 with a reason in \p err.
+ */
+int am_service_subscribe(am_service_t *svc, char *err, size_t err_size);
 
 typedef struct am_live_s am_live_t;
 typedef struct am_window_s am_window_t;

@@ -56,7 +56,7 @@ static struct {
 
 /* ---- small utilities ---------------------------------------------------- */
 
-static double now_s(void) {
+double it_now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -189,7 +189,7 @@ static rd_kafka_conf_t *client_conf(void) {
 
 /* Waits until every partition of this test's topics has a leader. */
 static void wait_leaders(int partitions) {
-    double deadline = now_s() + 30;
+    double deadline = it_now_s() + 30;
     const rd_kafka_metadata_t *md;
     const char *why = "no metadata";
 
@@ -213,7 +213,7 @@ static void wait_leaders(int partitions) {
         }
         if (ready == IT_N_TOPICS)
             return;
-        cr_assert_lt(now_s(), deadline,
+        cr_assert_lt(it_now_s(), deadline,
                      "%s: not every partition has a leader in 30 s", why);
         it_nap_ms(100);
     }
@@ -379,7 +379,7 @@ it_proc_t *it_run(const char *const *sets) {
     it_proc_t *p;
     char *log;
     const char *port;
-    double deadline = now_s() + 20;
+    double deadline = it_now_s() + 20;
 
     cr_assert_lt(w.n_procs, IT_MAX_PROCS);
     if (!w.conf[0])
@@ -412,7 +412,7 @@ it_proc_t *it_run(const char *const *sets) {
         IT_ASSERT(it_wait_exit(p, 0) < 0,
                   "assetmatch run exited (%d) before it was ready",
                   p->status);
-        IT_ASSERT(now_s() < deadline, "assetmatch run not ready in 20 s");
+        IT_ASSERT(it_now_s() < deadline, "assetmatch run not ready in 20 s");
         it_nap_ms(20);
     }
     return p;
@@ -424,7 +424,7 @@ void it_signal(it_proc_t *p, int sig) {
 }
 
 int it_wait_exit(it_proc_t *p, int timeout_s) {
-    double deadline = now_s() + timeout_s;
+    double deadline = it_now_s() + timeout_s;
     int st;
 
     while (p->status < 0) {
@@ -433,7 +433,7 @@ int it_wait_exit(it_proc_t *p, int timeout_s) {
             p->status = decode_status(st);
             break;
         }
-        if (now_s() >= deadline)
+        if (it_now_s() >= deadline)
             break;
         it_nap_ms(20);
     }
@@ -441,7 +441,7 @@ int it_wait_exit(it_proc_t *p, int timeout_s) {
 }
 
 bool it_wait_log(it_proc_t *p, const char *needle, int timeout_s) {
-    double deadline = now_s() + timeout_s;
+    double deadline = it_now_s() + timeout_s;
 
     for (;;) {
         char *log = slurp(p->log, NULL);
@@ -449,7 +449,7 @@ bool it_wait_log(it_proc_t *p, const char *needle, int timeout_s) {
         free(log);
         if (found)
             return true;
-        if (now_s() >= deadline)
+        if (it_now_s() >= deadline)
             return false;
         it_nap_ms(50);
     }
@@ -791,7 +791,7 @@ it_recs_t it_read(const char *topic) {
     int64_t *hi;
     bool *done;
     int left = 0;
-    double deadline = now_s() + 30;
+    double deadline = it_now_s() + 30;
 
     rd_kafka_conf_set(conf, "group.id", "it-reader", err, sizeof(err));
     rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
@@ -808,7 +808,7 @@ it_recs_t it_read(const char *topic) {
         rd_kafka_resp_err_t e;
         while ((e = rd_kafka_query_watermark_offsets(rk, tname(topic), p, &lo,
                                                      &hi[p], 5000)) &&
-               now_s() < deadline)
+               it_now_s() < deadline)
             it_nap_ms(100);
         cr_assert_eq(e, 0, "watermarks of %s [%d]: %s", topic, p,
                      rd_kafka_err2str(e));
@@ -821,7 +821,7 @@ it_recs_t it_read(const char *topic) {
     rd_kafka_topic_partition_list_destroy(list);
     while (left > 0) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
-        IT_ASSERT(now_s() < deadline,
+        IT_ASSERT(it_now_s() < deadline,
                   "%s not read to its end in 30 s (%d partitions left)",
                   topic, left);
         if (!rkm)
@@ -893,7 +893,7 @@ static bool topic_processed(const char *topic, int np) {
 }
 
 bool it_wait_processed(int timeout_s) {
-    double deadline = now_s() + timeout_s;
+    double deadline = it_now_s() + timeout_s;
     int ni = partition_count(w.watcher, "indicators");
     int ns = partition_count(w.watcher, "scan-results");
 
@@ -901,7 +901,7 @@ bool it_wait_processed(int timeout_s) {
         if (topic_processed("indicators", ni) &&
             topic_processed("scan-results", ns))
             return true;
-        if (now_s() >= deadline)
+        if (it_now_s() >= deadline)
             return false;
         it_nap_ms(100);
     }

@@ -126,6 +126,8 @@ long long it_metric(it_proc_t *p, const char *name);
 /** @brief Sleeps \p ms: pacing only, never instead of waiting for a
  *         condition. */
 void it_nap_ms(int ms);
+/* Monotonic seconds. */
+double it_now_s(void);
 
 /** @brief Prints the log of every child to standard error. */
 void it_dump_logs(void);

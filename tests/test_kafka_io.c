@@ -70,11 +70,12 @@ static am_kafka_in_t *join_with(const char *value,
                                 rd_kafka_message_t **first) {
     const char *topics[] = {"in"};
     char err[256];
-    am_kafka_in_t *in = am_kafka_in_new(&cfg, topics, 1, NULL, NULL, err,
-                                        sizeof(err));
+    am_kafka_in_t *in = am_kafka_in_new(&cfg, NULL, NULL, err, sizeof(err));
     size_t n = 0;
 
     cr_assert(in, "%s", err);
+    cr_assert_eq(am_kafka_in_subscribe(in, topics, 1, err, sizeof(err)), 0,
+                 "%s", err);
     produce("in", value);
     for (double t = now_s(); n == 0 && now_s() - t < 30;)
         n = am_kafka_in_poll(in, first, 1, 100);

@@ -225,6 +225,46 @@ Test(service, two_workers_in_one_process_share_the_partitions,
     it_recs_free(&got);
 }
 
+/* The workers of one process join the group together, so that it forms
+ * once, with all of them.  With every broker answering after a second, a
+ * worker that subscribed only once the one before it had its producer
+ * ready joined after the group had formed without it; the rebalance its
+ * join started then waited for the first worker to rejoin, which
+ * librdkafka's mock cluster holds for the session timeout (less 1 s):
+ * here 30 s, against the few seconds the group takes to form. */
+Test(service, workers_of_one_process_join_the_group_together,
+     .timeout = 150) {
+    static const char *const sets[] = {
+        "consumer.workers=2", "kafka.consumer.session.timeout.ms=30000",
+        NULL};
+    it_proc_t *p;
+    long long assigned = -1;
+    double t0;
+
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_rtt(it_mock(), b, 1000);
+    p = it_run(sets);
+    IT_ASSERT(it_wait_log(p, "consuming", 60), "the workers did not start");
+    t0 = it_now_s();
+    while (it_now_s() - t0 < 60 && assigned != 2 * 4) {
+        assigned = it_metric(p, "assetmatch_assigned_partitions");
+        it_nap_ms(100);
+    }
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_rtt(it_mock(), b, 0);
+    IT_ASSERT(assigned == 2 * 4, "assigned partitions %lld, expected 8",
+              assigned);
+    cr_log_info("every partition assigned %.1f s after the workers started",
+                it_now_s() - t0);
+    IT_ASSERT(it_now_s() - t0 < 20,
+              "the partitions were assigned %.1f s after the workers "
+              "started: the group formed twice",
+              it_now_s() - t0);
+    IT_ASSERT(it_wait_log(p, "assigned 4 partitions", 5),
+              "the partitions were not split between the workers");
+    stop_cleanly(p);
+}
+
 /* ---- 3. kill -9 in mid-stream, then a restart ---------------------------- */
 
 Test(service, kill_9_in_mid_stream_then_restart_loses_nothing,
