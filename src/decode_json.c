@@ -41,7 +41,7 @@ typedef struct jv_s {
     long long i;   /* JV_INT */
 } jv_t;
 
-/* The members, as an enum, their names and the names' lengths. */
+/* The members, as an enum and their names. */
 #define FIELDS(X)                                                             \
     X(ID, "id") X(KIND, "kind") X(OBSERVABLES, "observables")                 \
     X(CATEGORY, "category") X(SEVERITY, "severity") X(SOURCE, "source")       \
@@ -51,12 +51,10 @@ typedef struct jv_s {
     X(PORT, "port") X(PROTOCOL, "protocol") X(TAG, "tag")
 #define AS_ENUM(e, name) F_##e,
 #define AS_NAME(e, name) name,
-#define AS_LEN(e, name) sizeof(name) - 1,
 
 enum { FIELDS(AS_ENUM) F__COUNT };
 
 static const char *const field_names[F__COUNT] = {FIELDS(AS_NAME)};
-static const unsigned char field_lens[F__COUNT] = {FIELDS(AS_LEN)};
 
 /* One element of "observables". */
 typedef struct obs_jv_s {
@@ -147,13 +145,19 @@ typedef struct scan_s {
     const char *p, *end;
 } scan_t;
 
-static void ws(scan_t *c) {
-    while (c->p < c->end && (unsigned char)*c->p <= ' ' &&
-           (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+/* Whitespace, out of line: the plain form rarely has any. */
+static void ws_skip(scan_t *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
+                             *c->p == '\n' || *c->p == '\r'))
         c->p++;
 }
 
-static bool eat(scan_t *c, char ch) {
+static inline void ws(scan_t *c) {
+    if (c->p < c->end && (unsigned char)*c->p <= ' ')
+        ws_skip(c);
+}
+
+static inline bool eat(scan_t *c, char ch) {
     ws(c);
     if (c->p < c->end && *c->p == ch) {
         c->p++;
@@ -222,20 +226,31 @@ static bool scalar(scan_t *c, jv_t *v) {
     return literal(c, "null") || literal(c, "true") || literal(c, "false");
 }
 
-/* The index of member name \p s (of \p n bytes) in \p names (of lengths
- * \p lens), or -1. */
-static int member(const char *const *names, const unsigned char *lens,
-                  int count, const char *s, size_t n) {
-    for (int i = 0; i < count; i++)
-        if (lens[i] == n && memcmp(names[i], s, n) == 0)
-            return i;
+/* The index of the event's member named \p s (of \p n bytes), or -1: each
+ * name compared at its constant length, which the compiler does as one or
+ * two integer compares. */
+static int field_index(const char *s, size_t n) {
+#define AS_TEST(e, name)                                                      \
+    if (n == sizeof(name) - 1 && memcmp(s, name, sizeof(name) - 1) == 0)     \
+        return F_##e;
+    FIELDS(AS_TEST)
+#undef AS_TEST
     return -1;
 }
 
-/* Opens an object's next member: its name's index in \p names.  @returns
+/* An observable's member: 0 "type", 1 "value", or -1. */
+static int obs_index(const char *s, size_t n) {
+    if (n == 4 && memcmp(s, "type", 4) == 0)
+        return 0;
+    if (n == 5 && memcmp(s, "value", 5) == 0)
+        return 1;
+    return -1;
+}
+
+/* Opens an object's next member: its name's index by \p index.  @returns
  * 1 with *idx, 0 at the end of the object, -1 to give up. */
-static int next_member(scan_t *c, bool *first, const char *const *names,
-                       const unsigned char *lens, int count, int *idx) {
+static inline int next_member(scan_t *c, bool *first,
+                              int (*index)(const char *, size_t), int *idx) {
     const char *s;
     size_t n;
 
@@ -245,21 +260,19 @@ static int next_member(scan_t *c, bool *first, const char *const *names,
         return -1;
     *first = false;
     if (!eat(c, '"') || !plain_str(c, &s, &n) || !eat(c, ':') ||
-        (*idx = member(names, lens, count, s, n)) < 0)
+        (*idx = index(s, n)) < 0)
         return -1;
     return 1;
 }
 
 static bool observable(scan_t *c, obs_jv_t *o) {
-    static const char *const names[] = {"type", "value"};
-    static const unsigned char lens[] = {4, 5};
     bool first = true;
     int idx, r;
 
     o->object = true;
     if (!eat(c, '{'))
         return false;
-    while ((r = next_member(c, &first, names, lens, 2, &idx)) == 1) {
+    while ((r = next_member(c, &first, obs_index, &idx)) == 1) {
         jv_t *v = idx == 0 ? &o->type : &o->value;
         if (v->t != JV_ABSENT || !scalar(c, v))
             return false;
@@ -319,8 +332,7 @@ static bool parse_native(am_event_t *ev, const char *buf, size_t len,
     memset(nv, 0, sizeof(*nv));
     if (!eat(&c, '{'))
         return false;
-    while ((r = next_member(&c, &first, field_names, field_lens, F__COUNT,
-                            &idx)) == 1) {
+    while ((r = next_member(&c, &first, field_index, &idx)) == 1) {
         jv_t *v = &nv->f[idx];
         if (v->t != JV_ABSENT)
             return false; /* a duplicate: jansson rejects it, naming it */

@@ -528,11 +528,12 @@ Test(jsonw, every_byte_value) {
     am_buf_free(&b);
 }
 
-/* The runs of plain text found eight bytes at a time: each byte value at
- * each offset of a run, for each length (the tail is read bytewise), is
- * where a bytewise check stops. */
+/* The runs of plain text found sixteen and eight bytes at a time: each
+ * byte value at each offset of a run, for each length (two blocks of
+ * sixteen, then the tail in eights and bytewise), is where a bytewise
+ * check stops. */
 Test(utf8, plain_runs_every_byte_at_every_offset) {
-    unsigned char buf[24];
+    unsigned char buf[40];
 
     for (int v = 0; v < 256; v++) {
         bool json_ok = v >= 0x20 && v < 0x80 && v != '"' && v != '\\';
