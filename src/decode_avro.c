@@ -21,7 +21,10 @@
  * field.  The same walk keeps what the decoder reads (the record's
  * fields, the observables' type and value, the CVEs) as it passes them, so
  * avro-c's reader is not needed: its generic values cost more than the
- * rest of the decode.
+ * rest of the decode.  The walk follows the schema compiled once into
+ * node_t (fields, branches and names in arrays, links resolved), not
+ * avro-c's schema objects, whose accessors look every field and branch up
+ * in a hash table.
  */
 #include "decode_avro.h"
 
@@ -43,6 +46,26 @@
 #define MAX_DEPTH 32
 /* Fields of an event record kept by the walk (the schema has ~20). */
 #define MAX_FIELDS 64
+
+/* What a field's name tells keep(): where the value goes. */
+typedef enum role_e {
+    ROLE_NONE,
+    ROLE_CVES,        /* "cves" */
+    ROLE_OBSERVABLES, /* "observables" */
+    ROLE_TYPE,        /* "type" */
+    ROLE_VALUE,       /* "value" */
+} role_t;
+
+/* A schema node, compiled from avro-c's (compile()). */
+typedef struct node_s {
+    avro_type_t t;       /* never AVRO_LINK: a link is its target's node */
+    avro_schema_t s;     /* avro-c's: an enum's name, a record for rec_of() */
+    int n;               /* fields, branches, enum symbols */
+    size_t size;         /* fixed */
+    struct node_s **kid; /* fields, branches, or the items or values */
+    const char **names;  /* a record's field names */
+    unsigned char *role; /* a record's fields' role_t */
+} node_t;
 
 /* A value the walk passed: its type (a union's: the branch's), number
  * (int, long, boolean, enum index), text (string, valid UTF-8 without
@@ -80,6 +103,7 @@ typedef struct walk_s {
     struct {
         const char *name; /* record field, or NULL: element index */
         int64_t index;    /* element index, or the field's index */
+        role_t role;      /* a field's */
     } path[MAX_DEPTH];
     int n_path;
     cap_t *cap; /* NULL: nothing kept */
@@ -166,7 +190,7 @@ static int skip(walk_t *w, size_t n) {
     return 0;
 }
 
-static int walk(walk_t *w, avro_schema_t s);
+static int walk(walk_t *w, const node_t *nd);
 
 /* Grows an arena array of \p size-byte items to hold one more. */
 static void *more(cap_t *c, void *items, size_t n, size_t *cap,
@@ -189,24 +213,23 @@ static void *more(cap_t *c, void *items, size_t n, size_t *cap,
  * the type or value of an observable. */
 static void keep(walk_t *w, av_t v) {
     cap_t *c = w->cap;
-    const char *top = w->n_path ? w->path[0].name : NULL;
 
-    if (!c || c->oom || !top)
+    if (!c || c->oom || !w->n_path || !w->path[0].name)
         return;
     if (w->n_path == 1 && w->path[0].index < MAX_FIELDS) {
         c->top[w->path[0].index] = v;
         c->seen[w->path[0].index] = true;
-    } else if (w->n_path == 2 && strcmp(top, "cves") == 0) {
+    } else if (w->n_path == 2 && w->path[0].role == ROLE_CVES) {
         av_t *nc = more(c, c->cves, c->n_cves, &c->cap_cves, sizeof(av_t));
         if (nc) {
             c->cves = nc;
             c->cves[c->n_cves++] = v;
         }
-    } else if (w->n_path == 3 && c->n_obs && strcmp(top, "observables") == 0) {
-        const char *name = w->path[2].name;
-        if (name && strcmp(name, "type") == 0)
+    } else if (w->n_path == 3 && c->n_obs &&
+               w->path[0].role == ROLE_OBSERVABLES && w->path[2].name) {
+        if (w->path[2].role == ROLE_TYPE)
             c->obs[c->n_obs - 1].type = v;
-        else if (name && strcmp(name, "value") == 0)
+        else if (w->path[2].role == ROLE_VALUE)
             c->obs[c->n_obs - 1].value = v;
     }
 }
@@ -220,7 +243,7 @@ static void keep_record(walk_t *w, avro_schema_t s) {
     if (w->n_path == 0) {
         c->rec = s;
     } else if (w->n_path == 2 && w->path[0].name &&
-               strcmp(w->path[0].name, "observables") == 0) {
+               w->path[0].role == ROLE_OBSERVABLES) {
         obs_av_t *no = more(c, c->obs, c->n_obs, &c->cap_obs,
                             sizeof(obs_av_t));
         if (no) {
@@ -232,7 +255,7 @@ static void keep_record(walk_t *w, avro_schema_t s) {
 
 /* Array or map blocks: a count (negative: followed by a byte size), the
  * items, until a count of 0. */
-static int walk_blocks(walk_t *w, avro_schema_t items, bool map) {
+static int walk_blocks(walk_t *w, const node_t *items, bool map) {
     int64_t index = 0, count, size;
 
     if (w->n_path == MAX_DEPTH)
@@ -260,6 +283,7 @@ static int walk_blocks(walk_t *w, avro_schema_t items, bool map) {
             int64_t n;
             w->path[w->n_path].name = NULL;
             w->path[w->n_path].index = index;
+            w->path[w->n_path].role = ROLE_NONE;
             w->n_path++;
             if ((map && (read_len(w, &n) < 0 || skip(w, (size_t)n) < 0)) ||
                 walk(w, items) < 0)
@@ -276,42 +300,43 @@ static int walk_string(walk_t *w) {
     if (read_len(w, &n) < 0)
         return -1;
     s = w->p;
-    for (size_t i = 0; i < (size_t)n;) {
+    /* Runs of ASCII at once, the rest a sequence at a time. */
+    for (size_t i = am_utf8_ascii_len(s, (size_t)n); i < (size_t)n;) {
         size_t ulen = am_utf8_len(s + i, (size_t)n - i);
         if (ulen == 0)
             return fail(w, s[i] ? "not UTF-8 (byte %zu)" : "NUL byte at %zu",
                         i);
         i += ulen;
+        i += am_utf8_ascii_len(s + i, (size_t)n - i);
     }
     keep(w, (av_t){AVRO_STRING, 0, (const char *)s, (size_t)n, NULL});
     w->p += n;
     return 0;
 }
 
-static int walk_record(walk_t *w, avro_schema_t s) {
-    size_t n = avro_schema_record_size(s);
-
+static int walk_record(walk_t *w, const node_t *nd) {
     if (w->n_path == MAX_DEPTH)
         return fail(w, "nested too deep");
-    keep_record(w, s);
-    for (size_t i = 0; i < n; i++) {
-        w->path[w->n_path].name = avro_schema_record_field_name(s, (int)i);
-        w->path[w->n_path].index = (int64_t)i;
+    keep_record(w, nd->s);
+    for (int i = 0; i < nd->n; i++) {
+        w->path[w->n_path].name = nd->names[i];
+        w->path[w->n_path].index = i;
+        w->path[w->n_path].role = (role_t)nd->role[i];
         w->n_path++;
-        if (walk(w, avro_schema_record_field_get_by_index(s, (int)i)) < 0)
+        if (walk(w, nd->kid[i]) < 0)
             return -1;
         w->n_path--;
     }
     return 0;
 }
 
-static int walk(walk_t *w, avro_schema_t s) {
+static int walk(walk_t *w, const node_t *nd) {
     int64_t v;
     int rc = 0;
 
     if (++w->depth > MAX_DEPTH)
         return fail(w, "nested too deep");
-    switch (avro_typeof(s)) {
+    switch (nd->t) {
     case AVRO_NULL:
         keep(w, (av_t){AVRO_NULL, 0, NULL, 0, NULL});
         break;
@@ -348,37 +373,33 @@ static int walk(walk_t *w, avro_schema_t s) {
         rc = walk_string(w);
         break;
     case AVRO_FIXED:
-        rc = skip(w, (size_t)avro_schema_fixed_size(s));
+        rc = skip(w, nd->size);
         break;
     case AVRO_ENUM:
         rc = read_long(w, &v);
-        if (rc == 0 && (v < 0 || v >= avro_schema_enum_number_of_symbols(s)))
+        if (rc == 0 && (v < 0 || v >= nd->n))
             rc = fail(w, "enum index %" PRId64 " out of range (%s has %d)", v,
-                      avro_schema_name(s),
-                      avro_schema_enum_number_of_symbols(s));
+                      avro_schema_name(nd->s), nd->n);
         if (rc == 0)
-            keep(w, (av_t){AVRO_ENUM, v, NULL, 0, s});
+            keep(w, (av_t){AVRO_ENUM, v, NULL, 0, nd->s});
         break;
     case AVRO_ARRAY:
         keep(w, (av_t){AVRO_ARRAY, 0, NULL, 0, NULL});
-        rc = walk_blocks(w, avro_schema_array_items(s), false);
+        rc = walk_blocks(w, nd->kid[0], false);
         break;
     case AVRO_MAP:
-        rc = walk_blocks(w, avro_schema_map_values(s), true);
+        rc = walk_blocks(w, nd->kid[0], true);
         break;
     case AVRO_RECORD:
-        rc = walk_record(w, s);
+        rc = walk_record(w, nd);
         break;
     case AVRO_UNION:
         rc = read_long(w, &v);
-        if (rc == 0 && (v < 0 || (uint64_t)v >= avro_schema_union_size(s)))
-            rc = fail(w, "union index %" PRId64 " out of range 0..%zu", v,
-                      avro_schema_union_size(s) - 1);
+        if (rc == 0 && (v < 0 || v >= nd->n))
+            rc = fail(w, "union index %" PRId64 " out of range 0..%d", v,
+                      nd->n - 1);
         if (rc == 0)
-            rc = walk(w, avro_schema_union_branch(s, (int)v));
-        break;
-    case AVRO_LINK:
-        rc = walk(w, avro_schema_link_target(s));
+            rc = walk(w, nd->kid[v]);
         break;
     default:
         rc = fail(w, "unsupported Avro type");
@@ -388,7 +409,7 @@ static int walk(walk_t *w, avro_schema_t s) {
 }
 
 /* Walks the whole of [p, end) as one value of the event union. */
-static int walk_event(avro_schema_t schema, const uint8_t *p,
+static int walk_event(const node_t *root, const uint8_t *p,
                       const uint8_t *end, const uint8_t **stop, cap_t *cap,
                       char *err, size_t err_size) {
     walk_t w; /* path[] is written before it is read */
@@ -407,7 +428,7 @@ static int walk_event(avro_schema_t schema, const uint8_t *p,
     cap->r = NULL;
     cap->n_obs = cap->n_cves = 0;
     cap->oom = false;
-    rc = walk(&w, schema);
+    rc = walk(&w, root);
 
     *stop = w.p;
     if (rc == 0 && w.p != end)
@@ -419,7 +440,82 @@ static int walk_event(avro_schema_t schema, const uint8_t *p,
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static avro_schema_t event_schema; /* borrowed from avro_schema.c */
+static node_t *event_root;         /* compiled from it, for good */
 static char init_err[512];
+
+/* Nodes compiled so far, by avro-c schema: a named type used twice, or
+ * recursively, is one node. */
+#define MAX_NODES 256
+static struct {
+    avro_schema_t s;
+    node_t *nd;
+} compiled[MAX_NODES];
+static size_t n_compiled;
+
+static role_t role_of(const char *name) {
+    return !strcmp(name, "cves")          ? ROLE_CVES
+           : !strcmp(name, "observables") ? ROLE_OBSERVABLES
+           : !strcmp(name, "type")        ? ROLE_TYPE
+           : !strcmp(name, "value")       ? ROLE_VALUE
+                                          : ROLE_NONE;
+}
+
+/* avro-c's schema \p s as a node, or NULL (out of memory, too many). */
+static node_t *compile(avro_schema_t s) {
+    node_t *nd;
+
+    while (avro_typeof(s) == AVRO_LINK)
+        s = avro_schema_link_target(s);
+    for (size_t i = 0; i < n_compiled; i++)
+        if (compiled[i].s == s)
+            return compiled[i].nd;
+    if (n_compiled == MAX_NODES || !(nd = calloc(1, sizeof(*nd))))
+        return NULL;
+    compiled[n_compiled].s = s;
+    compiled[n_compiled++].nd = nd; /* before its kids: a recursive type */
+    nd->t = avro_typeof(s);
+    nd->s = s;
+    switch (nd->t) {
+    case AVRO_RECORD:
+        nd->n = (int)avro_schema_record_size(s);
+        break;
+    case AVRO_UNION:
+        nd->n = (int)avro_schema_union_size(s);
+        break;
+    case AVRO_ENUM:
+        nd->n = avro_schema_enum_number_of_symbols(s);
+        return nd;
+    case AVRO_FIXED:
+        nd->size = (size_t)avro_schema_fixed_size(s);
+        return nd;
+    case AVRO_ARRAY:
+    case AVRO_MAP:
+        nd->n = 1;
+        break;
+    default:
+        return nd;
+    }
+    if (!(nd->kid = calloc((size_t)nd->n, sizeof(*nd->kid))))
+        return NULL;
+    if (nd->t == AVRO_RECORD &&
+        (!(nd->names = calloc((size_t)nd->n, sizeof(*nd->names))) ||
+         !(nd->role = calloc((size_t)nd->n, 1))))
+        return NULL;
+    for (int i = 0; i < nd->n; i++) {
+        avro_schema_t k =
+            nd->t == AVRO_RECORD  ? avro_schema_record_field_get_by_index(s, i)
+            : nd->t == AVRO_UNION ? avro_schema_union_branch(s, i)
+            : nd->t == AVRO_ARRAY ? avro_schema_array_items(s)
+                                  : avro_schema_map_values(s);
+        if (!(nd->kid[i] = compile(k)))
+            return NULL;
+        if (nd->t == AVRO_RECORD) {
+            nd->names[i] = avro_schema_record_field_name(s, i);
+            nd->role[i] = (unsigned char)role_of(nd->names[i]);
+        }
+    }
+    return nd;
+}
 
 /* The fields the decoder reads, as an enum and their names. */
 #define QUERIED(X)                                                            \
@@ -454,6 +550,11 @@ static void init(void) {
 
     event_schema =
         am_avro_schema_get(AM_AVRO_SCHEMA_EVENT, init_err, sizeof(init_err));
+    if (event_schema && !(event_root = compile(event_schema))) {
+        snprintf(init_err, sizeof(init_err),
+                 "out of memory compiling the event schema");
+        event_schema = NULL;
+    }
     branches = event_schema ? avro_schema_union_size(event_schema) : 0;
     for (size_t b = 0; b < branches && n_recs < sizeof(recs) / sizeof(*recs);
          b++) {
@@ -733,12 +834,12 @@ int am_decode_avro(const char *buf, size_t len, am_event_t *ev, char *err,
      * reason is not written).  Of two failures, the reading that got
      * further says what is wrong. */
     if (!(len >= 5 && b[0] == 0 &&
-          walk_event(event_schema, b + 5, end, &stop_framed, cap, NULL, 0) ==
+          walk_event(event_root, b + 5, end, &stop_framed, cap, NULL, 0) ==
               0) &&
-        walk_event(event_schema, b, end, &stop_bare, cap, err, err_size) <
+        walk_event(event_root, b, end, &stop_bare, cap, err, err_size) <
             0) {
         if (stop_framed > stop_bare &&
-            walk_event(event_schema, b + 5, end, &stop_framed, cap,
+            walk_event(event_root, b + 5, end, &stop_framed, cap,
                        err_framed, sizeof(err_framed)) < 0)
             snprintf(err, err_size, "%s", err_framed);
         if (len == 0)
