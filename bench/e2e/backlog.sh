@@ -12,7 +12,9 @@
 #       --set kafka.consumer.queued.min.messages=20000
 # With PERF=FILE in the environment, `perf record -a -g` samples the whole
 # machine over that same stretch of the backlog into FILE (PERF_OPTS, if
-# set, replaces "-a -g": e.g. "-a --call-graph dwarf").
+# set, replaces "-a -g": e.g. "-a --call-graph dwarf").  With KCAT=1, kcat
+# reads the backlog first, as bench-e2e's baseline does, and its rate is
+# printed before the service's.
 set -euo pipefail
 [ $# -ge 3 ] || { sed -n '2,12p' "$0"; exit 2; }
 build=$(cd "$1" && pwd); inv=$2; frames=$3; shift 3
@@ -31,6 +33,11 @@ broker=$!
 for _ in $(seq 100); do bs=$(head -1 "$dir/broker"); [ -n "$bs" ] && break; sleep 0.1; done
 "$build/bench/e2e_load" produce -b "$bs" -t backlog -p 32 -f "$frames" \
     -n "$count" >/dev/null
+if [ -n "${KCAT:-}" ]; then
+    kcat -C -b "$bs" -t backlog -o beginning -e -q |
+        "$build/bench/e2e_load" meter -n "$count" |
+        python3 -c 'import json, sys; print("kcat %.0f messages/s" % json.load(sys.stdin)["per_s"])'
+fi
 port=$((29500 + RANDOM % 400))
 cat >"$dir/conf" <<EOF
 kafka.bootstrap.servers = $bs
