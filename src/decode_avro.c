@@ -561,7 +561,7 @@ static void init(void) {
         rec_t *r = &recs[n_recs];
         const char *name;
 
-        r->rec = avro_schema_union_branch(event_schema, (int)b);
+        r->rec = event_root->kid[b]->s; /* as the walk keeps it */
         name = avro_schema_name(r->rec);
         if (strcmp(name, "ScanResult") == 0)
             r->kind = AM_EVENT_SCAN;
