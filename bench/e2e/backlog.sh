@@ -23,7 +23,7 @@ if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then count=$1; shift; fi
 dir=$(mktemp -d)
 # The service stops before the broker: the other way round it waits for
 # the broker it cannot reach before it gives up.
-trap 'kill ${svc:-} ${perf:-} 2>/dev/null; wait ${svc:-} 2>/dev/null
+trap 'kill ${svc:-} 2>/dev/null; wait ${svc:-} 2>/dev/null
       kill $broker; wait 2>/dev/null; rm -rf "$dir"' EXIT
 
 "$build/assetmatch" devbroker --partitions 32 \
@@ -50,25 +50,53 @@ kafka.consumer.fetch.wait.max.ms = 10
 EOF
 "$build/assetmatch" run --config "$dir/conf" "$@" 2>"$dir/log" &
 svc=$!
-consumed() {
-    { curl -sf "127.0.0.1:$port/metrics" || true; } |
-        awk '/^assetmatch_messages_consumed_total/ {s += $2} END {print s + 0}'
-}
-cpu() { awk '{print $14 + $15}' "/proc/$svc/stat"; }
-lo=$((count / 10)); hi=$((count - count / 10)); t0=
-while kill -0 $svc 2>/dev/null; do
-    c=$(consumed); now=$(date +%s.%N)
-    if [ -z "$t0" ] && [ "${c%.*}" -ge $lo ]; then
-        t0=$now; c0=$c; cpu0=$(cpu)
-        if [ -n "${PERF:-}" ]; then
-            perf record ${PERF_OPTS:--a -g} -o "$PERF" 2>/dev/null & perf=$!
-        fi
-    fi
-    [ -n "$t0" ] && [ "${c%.*}" -ge $hi ] && break
-    sleep 0.05
-done
-[ -n "$t0" ] || { cat "$dir/log"; exit 1; }
-[ -z "${perf:-}" ] || { kill -INT $perf; wait $perf || true; }
-python3 -c "t = $now - $t0; print('%.0f events/s, %.2f cores, peak RSS %d MB' % \
-    (($c - $c0) / t, ($(cpu) - $cpu0) / $(getconf CLK_TCK) / t, \
-     $(awk '/VmHWM/ {print $2}' /proc/$svc/status) / 1024))"
+# The measurement: one Python process polls /metrics every 50 ms (a curl,
+# awk and date per sample took a seventh of the machine), and starts and
+# stops perf at the edges of the stretch measured.
+SVC=$svc PORT=$port COUNT=$count python3 - <<'PY' || { cat "$dir/log"; exit 1; }
+import os, signal, subprocess, sys, time, urllib.request
+
+svc, port, count = int(os.environ["SVC"]), os.environ["PORT"], int(os.environ["COUNT"])
+tck = os.sysconf("SC_CLK_TCK")
+
+
+def consumed():
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port,
+                                    timeout=1) as r:
+            return sum(float(l.split()[-1]) for l in r.read().decode().split("\n")
+                       if l.startswith("assetmatch_messages_consumed_total"))
+    except OSError:
+        return 0
+
+
+def cpu():
+    with open("/proc/%d/stat" % svc) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / tck
+
+
+lo, hi, t0, perf = count // 10, count - count // 10, None, None
+while os.path.exists("/proc/%d" % svc):
+    c, now = consumed(), time.time()
+    if t0 is None and c >= lo:
+        t0, c0, cpu0 = now, c, cpu()
+        if os.environ.get("PERF"):
+            perf = subprocess.Popen(
+                ["perf", "record"] +
+                os.environ.get("PERF_OPTS", "-a -g").split() +
+                ["-o", os.environ["PERF"]], stderr=subprocess.DEVNULL)
+    if t0 is not None and c >= hi:
+        break
+    time.sleep(0.05)
+else:
+    sys.exit(1)
+if perf:
+    perf.send_signal(signal.SIGINT)
+    perf.wait()
+with open("/proc/%d/status" % svc) as f:
+    hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM"))
+t = now - t0
+print("%.0f events/s, %.2f cores, peak RSS %d MB" %
+      ((c - c0) / t, (cpu() - cpu0) / t, hwm // 1024))
+PY
