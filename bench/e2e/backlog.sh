@@ -47,6 +47,7 @@ http.listen = 127.0.0.1:$port
 log.level = warning
 kafka.producer.message.max.bytes = 16000000
 kafka.consumer.fetch.wait.max.ms = 10
+kafka.consumer.session.timeout.ms = 6000
 EOF
 "$build/assetmatch" run --config "$dir/conf" "$@" 2>"$dir/log" &
 svc=$!
