@@ -226,7 +226,7 @@ static void keep(walk_t *w, av_t v) {
             c->cves[c->n_cves++] = v;
         }
     } else if (w->n_path == 3 && c->n_obs &&
-               w->path[0].role == ROLE_OBSERVABLES && w->path[2].name) {
+               w->path[0].role == ROLE_OBSERVABLES) {
         if (w->path[2].role == ROLE_TYPE)
             c->obs[c->n_obs - 1].type = v;
         else if (w->path[2].role == ROLE_VALUE)
@@ -546,8 +546,6 @@ static rec_t recs[2];
 static size_t n_recs;
 
 static void init(void) {
-    size_t branches;
-
     event_schema =
         am_avro_schema_get(AM_AVRO_SCHEMA_EVENT, init_err, sizeof(init_err));
     if (event_schema && !(event_root = compile(event_schema))) {
@@ -555,8 +553,8 @@ static void init(void) {
                  "out of memory compiling the event schema");
         event_schema = NULL;
     }
-    branches = event_schema ? avro_schema_union_size(event_schema) : 0;
-    for (size_t b = 0; b < branches && n_recs < sizeof(recs) / sizeof(*recs);
+    for (int b = 0; event_schema && b < event_root->n &&
+                    n_recs < sizeof(recs) / sizeof(*recs);
          b++) {
         rec_t *r = &recs[n_recs];
         const char *name;
