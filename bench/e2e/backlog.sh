@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # One `assetmatch run` on one backlog, for trying a setting quickly:
 #   bench/e2e/backlog.sh BUILD INVENTORY FRAMES [COUNT] [--set KEY=VALUE ...]
-# starts the dev broker (32 partitions), produces COUNT (default 300000)
-# messages of FRAMES (bench-e2e's inputs in BUILD/e2e-data) with e2e_load,
-# runs the service on them with the dev-broker settings of run.py and the
-# --set options given, and prints events/s and CPU cores from 10% to 90% of
-# the backlog, and the peak RSS.  Alternate the settings you compare: the
-# machine is shared.  Example:
+# starts the dev broker (32 partitions, or PARTITIONS), produces COUNT
+# (default 300000) messages of FRAMES (bench-e2e's inputs in BUILD/e2e-data)
+# with e2e_load, runs the service on them with the dev-broker settings of
+# run.py and the --set options given, and prints events/s and CPU cores
+# from 10% to 90% of the backlog, and the peak RSS.  Alternate the settings
+# you compare: the machine is shared.  Example:
 #   bench/e2e/backlog.sh build build/e2e-data/inv-1M.csv \
 #       build/e2e-data/1M-h1/json.frames 300000 \
 #       --set kafka.consumer.queued.min.messages=20000
@@ -14,9 +14,11 @@
 # machine over that same stretch of the backlog into FILE (PERF_OPTS, if
 # set, replaces "-a -g": e.g. "-a --call-graph dwarf").  With KCAT=1, kcat
 # reads the backlog first, as bench-e2e's baseline does, and its rate is
-# printed before the service's.
+# printed before the service's.  PARTITIONS (default 32) sets the
+# partitions of the backlog's topic: the dev broker keeps ~5 MB of each,
+# so a backlog longer than the consumer's prefetch needs more of them.
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n '2,12p' "$0"; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,19p' "$0"; exit 2; }
 build=$(cd "$1" && pwd); inv=$2; frames=$3; shift 3
 count=300000
 if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then count=$1; shift; fi
@@ -26,12 +28,13 @@ dir=$(mktemp -d)
 trap 'kill ${svc:-} 2>/dev/null; wait ${svc:-} 2>/dev/null
       kill $broker; wait 2>/dev/null; rm -rf "$dir"' EXIT
 
-"$build/assetmatch" devbroker --partitions 32 \
+parts=${PARTITIONS:-32}
+"$build/assetmatch" devbroker --partitions "$parts" \
     --topics backlog,scan-results,notifications,dead-letter,assets \
     >"$dir/broker" 2>/dev/null &
 broker=$!
 for _ in $(seq 100); do bs=$(head -1 "$dir/broker"); [ -n "$bs" ] && break; sleep 0.1; done
-"$build/bench/e2e_load" produce -b "$bs" -t backlog -p 32 -f "$frames" \
+"$build/bench/e2e_load" produce -b "$bs" -t backlog -p "$parts" -f "$frames" \
     -n "$count" >/dev/null
 if [ -n "${KCAT:-}" ]; then
     kcat -C -b "$bs" -t backlog -o beginning -e -q |
