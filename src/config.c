@@ -1,11 +1,13 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <sched.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 void am_config_init(am_config_t *cfg) {
     memset(cfg, 0, sizeof(*cfg));
@@ -21,10 +23,27 @@ void am_config_init(am_config_t *cfg) {
     cfg->log_level = 6;
     cfg->batch_size = 1000;
     cfg->workers = 1;
+    cfg->threads = 0; /* the cores, shared by the workers */
     cfg->rebuild_interval_ms = 1000;
     cfg->rebuild_max_changes = 10000;
     cfg->window_max_age_s = 30 * 86400;
     cfg->window_max_bytes = (size_t)512 << 20;
+}
+
+size_t am_config_threads(const am_config_t *cfg) {
+    cpu_set_t set;
+    long cores;
+    size_t n;
+
+    if (cfg->threads)
+        return cfg->threads;
+    /* The CPUs this process may run on (a container's cpuset), else the
+     * machine's. */
+    cores = sched_getaffinity(0, sizeof(set), &set) == 0
+                ? CPU_COUNT(&set)
+                : sysconf(_SC_NPROCESSORS_ONLN);
+    n = cores > 0 ? (size_t)cores / (cfg->workers ? cfg->workers : 1) : 1;
+    return n < 1 ? 1 : n > AM_CONFIG_MAX_THREADS ? AM_CONFIG_MAX_THREADS : n;
 }
 
 void am_config_free(am_config_t *cfg) {
@@ -171,6 +190,10 @@ static const char help[] =
     "  consumer.workers          consumers in this process, a thread each,\n"
     "                            sharing one inventory; the group spreads\n"
     "                            the partitions over them [1]\n"
+    "  consumer.threads          per worker, threads decoding and matching\n"
+    "                            each batch, the worker's own included;\n"
+    "                            records are produced in input order; 0:\n"
+    "                            the CPUs / consumer.workers [0]\n"
     "  inventory.rebuild_interval_ms  asset changes are gathered this long\n"
     "                            before the matcher is rebuilt [1000]\n"
     "  inventory.rebuild_max_changes  or until this many [10000]\n"
@@ -269,6 +292,13 @@ int am_config_set(am_config_t *cfg, const char *key, const char *value,
                      err_size) < 0)
             return -1;
         cfg->workers = (size_t)l;
+        return 0;
+    }
+    if (!strcmp(key, "consumer.threads")) {
+        if (set_long(&l, key, value, 0, AM_CONFIG_MAX_THREADS, err,
+                     err_size) < 0)
+            return -1;
+        cfg->threads = (size_t)l;
         return 0;
     }
     if (!strcmp(key, "inventory.rebuild_interval_ms")) {

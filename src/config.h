@@ -36,8 +36,9 @@ typedef struct am_kafka_prop_s {
     am_kafka_scope_t scope;
 } am_kafka_prop_t;
 
-/* consumer.workers at most. */
+/* consumer.workers at most, and consumer.threads at most. */
 #define AM_CONFIG_MAX_WORKERS 64
+#define AM_CONFIG_MAX_THREADS 64
 
 typedef struct am_config_s {
     am_kafka_prop_t *kafka; /* in the order given; later ones win */
@@ -57,6 +58,9 @@ typedef struct am_config_s {
     size_t batch_size;      /* messages taken from the consumer at once */
     size_t workers;         /* consumers matching in parallel, one thread
                              * each, sharing one inventory */
+    size_t threads;         /* per worker: threads decoding and matching
+                             * each batch, the worker's own included; 0:
+                             * am_config_threads() decides */
     /* The live inventory and the window of recent indicators (issue 5). */
     long rebuild_interval_ms;   /* gather asset changes this long */
     size_t rebuild_max_changes; /* or this many, then rebuild */
@@ -66,6 +70,11 @@ typedef struct am_config_s {
 
 /** @brief Fills \p cfg with the defaults. */
 void am_config_init(am_config_t *cfg);
+
+/** @returns consumer.threads, or where it is 0, the CPUs this process may
+ *           run on shared out over consumer.workers (at least 1, at most
+ *           AM_CONFIG_MAX_THREADS). */
+size_t am_config_threads(const am_config_t *cfg);
 
 /** @brief Frees what \p cfg holds. */
 void am_config_free(am_config_t *cfg);

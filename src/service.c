@@ -3,6 +3,7 @@
  */
 #include "service.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "live.h"
 #include "log.h"
 #include "notification.h"
+#include "pool.h"
 #include "window.h"
 
 #define AM_FLUSH_TIMEOUT_MS 30000
@@ -25,6 +27,51 @@
 #define AM_DLQ_HEADROOM (16 * 1024)
 /* What is kept of a message too large to go to the dead-letter topic. */
 #define AM_DLQ_TRUNCATED_KEEP (64 * 1024)
+/* A batch shorter than this is not shared out: waking the threads would
+ * cost more than it saves, and a short batch is a low rate. */
+#define AM_PARALLEL_MIN 64
+/* Messages a lane takes at a time. */
+#define AM_CHUNK 16
+
+/* What a lane made of a message, for the worker's thread to produce in
+ * the batch's order. */
+typedef enum { REC_NOTIFICATION, REC_DEAD_LETTER } rec_kind_t;
+
+typedef struct record_s {
+    size_t msg; /* index in the batch */
+    rec_kind_t kind;
+    int metric;  /* the match kind, or the dead-letter reason */
+    const char *key;
+    size_t key_len;
+    size_t off, len; /* the value: in the chunk's out, or (dead letter) the
+                      * first len bytes of the input */
+    rd_kafka_headers_t *h;
+} record_t;
+
+/* A run of AM_CHUNK messages of a batch, decoded and matched by one lane,
+ * then produced by the worker's thread once done. */
+typedef struct chunk_s {
+    size_t first, last; /* messages [first, last) of the batch */
+    record_t *rec;
+    size_t n_rec, cap_rec;
+    am_buf_t out;       /* the values of its records, one after another */
+    atomic_bool done;   /* set by the lane, cleared once produced */
+} chunk_t;
+
+/* One thread's state for the chunks it takes. */
+typedef struct lane_s {
+    am_service_t *s;
+    am_match_ctx_t *ctx;
+    am_event_t ev;
+    chunk_t *c; /* the chunk in hand */
+    /* The message in hand. */
+    const rd_kafka_message_t *rkm;
+    size_t msg;
+    int topic;      /* 0 indicators, 1 scan results */
+    size_t rejects; /* parts of it rejected */
+    size_t skips[AM_SKIP__COUNT];
+    char first_reject[512];
+} lane_t;
 
 struct am_service_s {
     const am_config_t *cfg;
@@ -33,16 +80,17 @@ struct am_service_s {
     am_metrics_t *metrics;
     am_kafka_in_t *in;
     am_kafka_out_t *out;
-    am_match_ctx_t *ctx;
-    am_event_t ev;
-    am_buf_t buf;
-    /* The message in hand. */
-    const rd_kafka_message_t *rkm;
-    am_kafka_track_t *track;
-    int topic;           /* 0 indicators, 1 scan results */
-    size_t rejects;      /* parts of it rejected */
-    size_t skips[AM_SKIP__COUNT];
-    char first_reject[512];
+    /* Decoding, matching and encoding of a batch, shared out over
+     * consumer.threads lanes; producing stays on this worker's thread. */
+    am_pool_t *pool;
+    lane_t *lanes;
+    size_t n_lanes;
+    chunk_t *chunks;           /* the batch's, in its order */
+    size_t n_chunks;           /* in this batch */
+    size_t cap_chunks;         /* in a full batch */
+    atomic_size_t next_chunk;  /* the next one a lane takes */
+    rd_kafka_message_t **msgs; /* the batch */
+    bool *failed;              /* by message of the batch */
     char match_time[32];
     size_t dlq_max;      /* largest dead-letter record the producer takes */
     /* The live inventory (issue 5), when set: s->m is acquired from it for
@@ -90,6 +138,7 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
                              const am_classify_t *cl, am_metrics_t *metrics,
                              char *err, size_t err_size) {
     am_service_t *s = calloc(1, sizeof(*s));
+    size_t threads;
 
     if (!s) {
         snprintf(err, err_size, "out of memory");
@@ -99,10 +148,28 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
     s->m = m;
     s->cl = cl;
     s->metrics = metrics;
-    am_event_init(&s->ev);
-    am_buf_init(&s->buf);
-    if (!(s->ctx = am_match_ctx_new())) {
+    threads = am_config_threads(cfg);
+    if (!(s->lanes = calloc(threads, sizeof(*s->lanes))) ||
+        !(s->msgs = calloc(cfg->batch_size, sizeof(*s->msgs))) ||
+        !(s->failed = calloc(cfg->batch_size, sizeof(*s->failed))) ||
+        !(s->chunks = calloc((cfg->batch_size + AM_CHUNK - 1) / AM_CHUNK,
+                             sizeof(*s->chunks)))) {
         snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
+    s->cap_chunks = (cfg->batch_size + AM_CHUNK - 1) / AM_CHUNK;
+    while (s->n_lanes < threads) {
+        lane_t *l = &s->lanes[s->n_lanes++];
+        l->s = s;
+        am_event_init(&l->ev);
+        if (!(l->ctx = am_match_ctx_new())) {
+            snprintf(err, err_size, "out of memory");
+            goto fail;
+        }
+    }
+    if (threads > 1 && !(s->pool = am_pool_new(threads))) {
+        snprintf(err, err_size, "cannot start %zu matching threads",
+                 threads - 1);
         goto fail;
     }
     if (!(s->in = am_kafka_in_new(cfg, on_revoke, s, err, err_size)))
@@ -145,60 +212,94 @@ void am_service_destroy(am_service_t *s) {
         am_kafka_in_close(s->in);
     am_kafka_out_destroy(s->out);
     am_kafka_in_destroy(s->in);
-    am_match_ctx_destroy(s->ctx);
-    am_event_free(&s->ev);
-    am_buf_free(&s->buf);
+    am_pool_destroy(s->pool);
+    for (size_t i = 0; i < s->n_lanes; i++) {
+        am_match_ctx_destroy(s->lanes[i].ctx);
+        am_event_free(&s->lanes[i].ev);
+    }
+    for (size_t i = 0; i < s->cap_chunks; i++) {
+        am_buf_free(&s->chunks[i].out);
+        free(s->chunks[i].rec);
+    }
+    free(s->chunks);
+    free(s->lanes);
+    free(s->msgs);
+    free(s->failed);
     free(s);
 }
 
 /* The headers every record carries back to its input. */
-static rd_kafka_headers_t *origin_headers(const am_service_t *s) {
+static rd_kafka_headers_t *origin_headers(const rd_kafka_message_t *rkm) {
     rd_kafka_headers_t *h = rd_kafka_headers_new(8);
     char num[24];
 
     rd_kafka_header_add(h, "am-origin-topic", -1,
-                        rd_kafka_topic_name(s->rkm->rkt), -1);
-    snprintf(num, sizeof(num), "%d", (int)s->rkm->partition);
+                        rd_kafka_topic_name(rkm->rkt), -1);
+    snprintf(num, sizeof(num), "%d", (int)rkm->partition);
     rd_kafka_header_add(h, "am-origin-partition", -1, num, -1);
-    snprintf(num, sizeof(num), "%lld", (long long)s->rkm->offset);
+    snprintf(num, sizeof(num), "%lld", (long long)rkm->offset);
     rd_kafka_header_add(h, "am-origin-offset", -1, num, -1);
     return h;
 }
 
-static int encode(am_service_t *s, const am_notification_t *nt) {
+static record_t *add_record(lane_t *l, rec_kind_t kind) {
+    chunk_t *c = l->c;
+    record_t *r;
+
+    if (c->n_rec == c->cap_rec) {
+        size_t cap = c->cap_rec ? 2 * c->cap_rec : 16;
+        record_t *rec = realloc(c->rec, cap * sizeof(*rec));
+        if (!rec)
+            return NULL;
+        c->rec = rec;
+        c->cap_rec = cap;
+    }
+    r = &c->rec[c->n_rec++];
+    memset(r, 0, sizeof(*r));
+    r->msg = l->msg;
+    r->kind = kind;
+    return r;
+}
+
+/* The message cannot be delivered as asked: its offset must not be
+ * committed (each lane writes only its own messages' flags). */
+static void failed(lane_t *l) {
+    l->s->failed[l->msg] = true;
+}
+
+static int encode(lane_t *l, const am_notification_t *nt) {
     char err[256];
 
-    am_buf_reset(&s->buf);
-    switch (s->cfg->output_format) {
+    switch (l->s->cfg->output_format) {
     case AM_OUTPUT_AVRO:
-        if (am_encode_avro(&s->buf, nt, s->cfg->output_schema_id, err,
+        if (am_encode_avro(&l->c->out, nt, l->s->cfg->output_schema_id, err,
                            sizeof(err)) < 0) {
             AM_LOG(AM_LOG_ERR, "avro encoding: %s", err);
             return -1;
         }
         return 0;
     case AM_OUTPUT_STIX:
-        return am_encode_stix(&s->buf, nt);
+        return am_encode_stix(&l->c->out, nt);
     default:
-        return am_encode_json(&s->buf, nt);
+        return am_encode_json(&l->c->out, nt);
     }
 }
 
 static int on_event(am_event_t *ev, void *opaque) {
-    am_service_t *s = opaque;
+    lane_t *l = opaque;
+    am_service_t *s = l->s;
     const am_inventory_t *inv = am_matcher_inventory(s->m);
     const am_match_result_t *res;
-    am_origin_t origin = {rd_kafka_topic_name(s->rkm->rkt),
-                          s->rkm->partition, s->rkm->offset};
+    am_origin_t origin = {rd_kafka_topic_name(l->rkm->rkt),
+                          l->rkm->partition, l->rkm->offset};
     int n;
 
     atomic_fetch_add_explicit(&s->metrics->events, 1, memory_order_relaxed);
     if (s->cl)
         am_classify_event(s->cl, ev);
-    if ((n = am_matcher_match(s->m, s->ctx, ev, &res)) < 0) {
+    if ((n = am_matcher_match(s->m, l->ctx, ev, &res)) < 0) {
         AM_LOG(AM_LOG_ERR, "matching: out of memory");
-        am_kafka_track_release(s->in, s->track, true);
-        am_kafka_track_hold(s->track);
+        failed(l);
         return 1;
     }
     /* Kept for assets added later (out of memory only costs them their
@@ -215,60 +316,60 @@ static int on_event(am_event_t *ev, void *opaque) {
                                 .match_time = s->match_time,
                                 .cl = s->cl,
                                 .id = id};
-        rd_kafka_headers_t *h;
+        am_buf_t *out = &l->c->out;
+        size_t start = out->len;
+        record_t *r;
 
-        if (am_notification_id(tenant, ev->id, id) < 0 || encode(s, &nt) < 0 ||
-            s->buf.oom) {
-            /* Not deliverable as asked: stop before committing past it. */
-            am_kafka_track_release(s->in, s->track, true);
-            am_kafka_track_hold(s->track);
+        if (am_notification_id(tenant, ev->id, id) < 0 || encode(l, &nt) < 0 ||
+            out->oom || !(r = add_record(l, REC_NOTIFICATION))) {
+            out->len = start;
+            out->oom = false;
+            failed(l);
             return 1;
         }
-        h = origin_headers(s);
-        rd_kafka_header_add(h, "content-type", -1,
+        r->metric = res[i].hits[0].kind;
+        r->key = tenant;
+        r->key_len = strlen(tenant);
+        r->off = start;
+        r->len = out->len - start;
+        r->h = origin_headers(l->rkm);
+        rd_kafka_header_add(r->h, "content-type", -1,
                             content_types[s->cfg->output_format], -1);
-        rd_kafka_header_add(h, "am-format", -1,
+        rd_kafka_header_add(r->h, "am-format", -1,
                             output_names[s->cfg->output_format], -1);
-        rd_kafka_header_add(h, "am-event-id", -1, ev->id, -1);
-        rd_kafka_header_add(h, "am-notification-id", -1, id, -1);
-        if (am_kafka_out_produce(s->out, s->cfg->topic_notifications, tenant,
-                                 strlen(tenant), s->buf.data, s->buf.len, h,
-                                 s->track) < 0)
-            return 1;
-        atomic_fetch_add_explicit(&s->metrics->notifications, 1,
-                                  memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->metrics->matches[res[i].hits[0].kind],
-                                  1, memory_order_relaxed);
+        rd_kafka_header_add(r->h, "am-event-id", -1, ev->id, -1);
+        rd_kafka_header_add(r->h, "am-notification-id", -1, id, -1);
     }
     return 0;
 }
 
 static void on_reject(long item, const char *reason, void *opaque) {
-    am_service_t *s = opaque;
+    lane_t *l = opaque;
 
-    if (s->rejects++ == 0) {
+    if (l->rejects++ == 0) {
         if (item >= 0)
-            snprintf(s->first_reject, sizeof(s->first_reject),
+            snprintf(l->first_reject, sizeof(l->first_reject),
                      "part %ld: %s", item, reason);
         else
-            snprintf(s->first_reject, sizeof(s->first_reject), "%s", reason);
+            snprintf(l->first_reject, sizeof(l->first_reject), "%s", reason);
     }
 }
 
 static void on_skip(long item, am_skip_t why, void *opaque) {
-    am_service_t *s = opaque;
+    lane_t *l = opaque;
 
-    s->skips[why]++;
-    atomic_fetch_add_explicit(&s->metrics->skipped[why], 1,
+    (void)item;
+    l->skips[why]++;
+    atomic_fetch_add_explicit(&l->s->metrics->skipped[why], 1,
                               memory_order_relaxed);
 }
 
-static am_dlq_reason_t dlq_reason(const am_service_t *s, int decoded) {
+static am_dlq_reason_t dlq_reason(const lane_t *l, int decoded) {
     if (decoded > 0)
         return AM_DLQ_PARTIAL;
-    if (strstr(s->first_reject, "no observable"))
+    if (strstr(l->first_reject, "no observable"))
         return AM_DLQ_NO_OBSERVABLE;
-    if (strstr(s->first_reject, "exceeds the limit"))
+    if (strstr(l->first_reject, "exceeds the limit"))
         return AM_DLQ_TOO_LARGE;
     return AM_DLQ_INVALID;
 }
@@ -278,36 +379,45 @@ static am_dlq_reason_t dlq_reason(const am_service_t *s, int decoded) {
  * its message.max.bytes, which the 1 MiB decoding limit is above by
  * default) goes truncated, saying so: refused, it would fail for good and
  * stop the service at the same input after every restart. */
-static void dead_letter(am_service_t *s, am_format_t fmt, int decoded) {
-    am_dlq_reason_t r = dlq_reason(s, decoded);
-    rd_kafka_headers_t *h = origin_headers(s);
+static void dead_letter(lane_t *l, am_format_t fmt, int decoded) {
+    const rd_kafka_message_t *rkm = l->rkm;
+    am_dlq_reason_t reason = dlq_reason(l, decoded);
+    size_t len = rkm->len, room = l->s->dlq_max - AM_DLQ_HEADROOM;
+    record_t *r = add_record(l, REC_DEAD_LETTER);
     char count[24];
-    size_t len = s->rkm->len, room = s->dlq_max - AM_DLQ_HEADROOM;
 
-    rd_kafka_header_add(h, "am-dlq-reason", -1, am_dlq_reason_name(r), -1);
-    rd_kafka_header_add(h, "am-error", -1, s->first_reject, -1);
-    rd_kafka_header_add(h, "am-input-format", -1, am_format_name(fmt), -1);
-    snprintf(count, sizeof(count), "%zu", s->rejects);
-    rd_kafka_header_add(h, "am-rejected-parts", -1, count, -1);
-    if (len + s->rkm->key_len > room) {
+    if (!r) {
+        failed(l);
+        return;
+    }
+    r->metric = reason;
+    r->key = rkm->key;
+    r->key_len = rkm->key_len;
+    r->h = origin_headers(rkm);
+    rd_kafka_header_add(r->h, "am-dlq-reason", -1, am_dlq_reason_name(reason),
+                        -1);
+    rd_kafka_header_add(r->h, "am-error", -1, l->first_reject, -1);
+    rd_kafka_header_add(r->h, "am-input-format", -1, am_format_name(fmt), -1);
+    snprintf(count, sizeof(count), "%zu", l->rejects);
+    rd_kafka_header_add(r->h, "am-rejected-parts", -1, count, -1);
+    if (len + rkm->key_len > room) {
         snprintf(count, sizeof(count), "%zu", len);
-        rd_kafka_header_add(h, "am-original-length", -1, count, -1);
-        rd_kafka_header_add(h, "am-truncated", -1, "true", -1);
-        room = room > s->rkm->key_len ? room - s->rkm->key_len : 0;
+        rd_kafka_header_add(r->h, "am-original-length", -1, count, -1);
+        rd_kafka_header_add(r->h, "am-truncated", -1, "true", -1);
+        room = room > rkm->key_len ? room - rkm->key_len : 0;
         len = room < AM_DLQ_TRUNCATED_KEEP ? room : AM_DLQ_TRUNCATED_KEEP;
     }
+    r->len = len;
     AM_LOG(AM_LOG_DEBUG, "dead letter %s [%d] @%lld: %s",
-           rd_kafka_topic_name(s->rkm->rkt), (int)s->rkm->partition,
-           (long long)s->rkm->offset, s->first_reject);
-    if (am_kafka_out_produce(s->out, s->cfg->topic_dead_letter,
-                             s->rkm->key, s->rkm->key_len, s->rkm->payload,
-                             len, h, s->track) == 0)
-        atomic_fetch_add_explicit(&s->metrics->dead_letters[r], 1,
-                                  memory_order_relaxed);
+           rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
+           (long long)rkm->offset, l->first_reject);
 }
 
-static void process(am_service_t *s, const rd_kafka_message_t *rkm) {
-    am_decode_sink_t sink = {on_event, on_reject, on_skip, s};
+/* Decodes and matches one message into the lane's records. */
+static void process(lane_t *l, size_t msg) {
+    am_service_t *s = l->s;
+    const rd_kafka_message_t *rkm = s->msgs[msg];
+    am_decode_sink_t sink = {on_event, on_reject, on_skip, l};
     am_decode_hint_t hint = {rd_kafka_topic_name(rkm->rkt), 0};
     am_format_t used = AM_FORMAT_JSON;
     int n;
@@ -318,37 +428,140 @@ static void process(am_service_t *s, const rd_kafka_message_t *rkm) {
                    rd_kafka_message_errstr(rkm));
         return;
     }
-    if (!(s->track = am_kafka_in_track(s->in, rkm))) {
-        AM_LOG(AM_LOG_ERR, "out of memory tracking a message");
-        return;
-    }
-    s->rkm = rkm;
-    s->topic = strcmp(rd_kafka_topic_name(rkm->rkt),
+    l->rkm = rkm;
+    l->msg = msg;
+    l->topic = strcmp(rd_kafka_topic_name(rkm->rkt),
                       s->cfg->topic_indicators) == 0
                    ? 0
                    : 1;
-    s->rejects = 0;
-    memset(s->skips, 0, sizeof(s->skips));
-    s->first_reject[0] = '\0';
+    l->rejects = 0;
+    memset(l->skips, 0, sizeof(l->skips));
+    l->first_reject[0] = '\0';
     n = am_decode(s->cfg->input_format, rkm->payload ? rkm->payload : "",
-                  rkm->len, &hint, &s->ev, &sink, &used);
+                  rkm->len, &hint, &l->ev, &sink, &used);
     /* Valid, but nothing in it to match on (a bundle of malware objects):
      * never dropped silently.  Expired indicators are only counted. */
-    if (n == 0 && !s->rejects && !s->skips[AM_SKIP_EXPIRED]) {
-        snprintf(s->first_reject, sizeof(s->first_reject),
+    if (n == 0 && !l->rejects && !l->skips[AM_SKIP_EXPIRED]) {
+        snprintf(l->first_reject, sizeof(l->first_reject),
                  "no observable: nothing in the message to match on (%zu "
                  "part%s skipped)",
-                 s->skips[AM_SKIP_NOT_MATCHABLE],
-                 s->skips[AM_SKIP_NOT_MATCHABLE] == 1 ? "" : "s");
-        s->rejects = 1;
+                 l->skips[AM_SKIP_NOT_MATCHABLE],
+                 l->skips[AM_SKIP_NOT_MATCHABLE] == 1 ? "" : "s");
+        l->rejects = 1;
     }
-    atomic_fetch_add_explicit(&s->metrics->consumed[s->topic][used], 1,
+    atomic_fetch_add_explicit(&s->metrics->consumed[l->topic][used], 1,
                               memory_order_relaxed);
-    if (s->rejects)
-        dead_letter(s, used, n);
-    am_kafka_track_release(s->in, s->track, false);
-    s->track = NULL;
-    s->rkm = NULL;
+    if (l->rejects)
+        dead_letter(l, used, n);
+    l->rkm = NULL;
+}
+
+/* Takes the next chunk not taken yet, if any, and decodes and matches
+ * it.  @returns false when none was left. */
+static bool take_chunk(am_service_t *s, lane_t *l) {
+    size_t k = atomic_fetch_add(&s->next_chunk, 1);
+
+    if (k >= s->n_chunks)
+        return false;
+    l->c = &s->chunks[k];
+    for (size_t i = l->c->first; i < l->c->last; i++)
+        process(l, i);
+    atomic_store_explicit(&l->c->done, true, memory_order_release);
+    l->c = NULL;
+    return true;
+}
+
+/* Produces what chunk \p c made, message by message in the batch's order,
+ * each message tracked so that its offset is committed only after all of
+ * its records were acknowledged. */
+static void deliver(am_service_t *s, chunk_t *c) {
+    size_t r = 0;
+
+    for (size_t i = c->first; i < c->last; i++) {
+        const rd_kafka_message_t *rkm = s->msgs[i];
+        am_kafka_track_t *t = NULL;
+        bool stop = false;
+
+        if (!rkm->err && !(t = am_kafka_in_track(s->in, rkm)))
+            AM_LOG(AM_LOG_ERR, "out of memory tracking a message");
+        for (; r < c->n_rec && c->rec[r].msg == i; r++) {
+            record_t *rec = &c->rec[r];
+            const void *value = rec->kind == REC_DEAD_LETTER
+                                    ? rkm->payload
+                                    : c->out.data + rec->off;
+            const char *topic = rec->kind == REC_DEAD_LETTER
+                                    ? s->cfg->topic_dead_letter
+                                    : s->cfg->topic_notifications;
+
+            if (stop || !t) {
+                rd_kafka_headers_destroy(rec->h);
+                continue;
+            }
+            if (am_kafka_out_produce(s->out, topic, rec->key, rec->key_len,
+                                     value, rec->len, rec->h, t) < 0) {
+                stop = true; /* the entry is marked failed */
+                continue;
+            }
+            if (rec->kind == REC_DEAD_LETTER) {
+                atomic_fetch_add_explicit(
+                    &s->metrics->dead_letters[rec->metric], 1,
+                    memory_order_relaxed);
+            } else {
+                atomic_fetch_add_explicit(&s->metrics->notifications, 1,
+                                          memory_order_relaxed);
+                atomic_fetch_add_explicit(&s->metrics->matches[rec->metric],
+                                          1, memory_order_relaxed);
+            }
+        }
+        if (t && s->failed[i]) {
+            /* Held for good: nothing at or after it is committed, and
+             * the service stops (am_kafka_in_failed()). */
+            am_kafka_track_release(s->in, t, true);
+            am_kafka_track_hold(t);
+        }
+        s->failed[i] = false;
+        if (t)
+            am_kafka_track_release(s->in, t, false);
+    }
+    c->n_rec = 0;
+    am_buf_reset(&c->out);
+    atomic_store_explicit(&c->done, false, memory_order_relaxed);
+}
+
+/* Lane 0 is the worker's thread: it takes chunks like the others, and
+ * produces each chunk, in order, as soon as it is done, so that producing
+ * overlaps the other lanes' matching. */
+static void lane_run(void *arg, size_t lane) {
+    am_service_t *s = arg;
+    lane_t *l = &s->lanes[lane];
+    size_t next = 0; /* the next chunk to produce */
+
+    if (lane > 0) {
+        while (take_chunk(s, l))
+            ;
+        return;
+    }
+    while (next < s->n_chunks) {
+        if (atomic_load_explicit(&s->chunks[next].done,
+                                 memory_order_acquire))
+            deliver(s, &s->chunks[next++]);
+        else if (!take_chunk(s, l))
+            sched_yield(); /* its last chunks are another lane's */
+    }
+}
+
+/* One batch of n messages, in chunks. */
+static void batch(am_service_t *s, size_t n) {
+    s->n_chunks = (n + AM_CHUNK - 1) / AM_CHUNK;
+    for (size_t k = 0; k < s->n_chunks; k++) {
+        s->chunks[k].first = k * AM_CHUNK;
+        s->chunks[k].last = n - s->chunks[k].first > AM_CHUNK
+                                ? s->chunks[k].first + AM_CHUNK
+                                : n;
+    }
+    atomic_store(&s->next_chunk, 0);
+    am_pool_run(s->pool, lane_run, s,
+                n >= AM_PARALLEL_MIN ? s->n_lanes : 1);
 }
 
 /* Adds the change of this worker's share to a gauge all workers add to. */
@@ -374,29 +587,24 @@ static void gauges(am_service_t *s) {
 }
 
 int am_service_run(am_service_t *s, volatile sig_atomic_t *stop) {
-    size_t max = s->cfg->batch_size;
-    rd_kafka_message_t **msgs = calloc(max, sizeof(*msgs));
     time_t last_gauges = 0;
     int rc = 0;
 
-    if (!msgs) {
-        AM_LOG(AM_LOG_ERR, "out of memory");
-        return 1;
-    }
-    AM_LOG(AM_LOG_NOTICE, "consuming %s and %s; notifications to %s (%s)",
+    AM_LOG(AM_LOG_NOTICE,
+           "consuming %s and %s; notifications to %s (%s); %zu matching "
+           "thread%s",
            s->cfg->topic_indicators, s->cfg->topic_scan_results,
-           s->cfg->topic_notifications,
-           output_names[s->cfg->output_format]);
+           s->cfg->topic_notifications, output_names[s->cfg->output_format],
+           s->n_lanes, s->n_lanes == 1 ? "" : "s");
     while (!*stop && !am_kafka_in_failed(s->in)) {
-        size_t n = am_kafka_in_poll(s->in, msgs, max, 100);
+        size_t n = am_kafka_in_poll(s->in, s->msgs, s->cfg->batch_size, 100);
         am_notification_now(s->match_time);
         s->now = time(NULL);
         if (s->live)
             s->m = am_live_acquire(s->live, s->slot, &s->version);
-        for (size_t i = 0; i < n; i++) {
-            process(s, msgs[i]);
-            rd_kafka_message_destroy(msgs[i]);
-        }
+        batch(s, n);
+        for (size_t i = 0; i < n; i++)
+            rd_kafka_message_destroy(s->msgs[i]);
         if (s->live)
             am_live_release(s->live, s->slot);
         am_kafka_out_poll(s->out, 0);
@@ -406,7 +614,6 @@ int am_service_run(am_service_t *s, volatile sig_atomic_t *stop) {
             gauges(s);
         }
     }
-    free(msgs);
 
     /* Stop: the batch in hand is done; wait for its records, commit what
      * was acknowledged, and leave the group (am_service_destroy). */

@@ -7,8 +7,16 @@
  *        +-- track entry per message; its offset is committed only after
  *            every record it caused was acknowledged (kafka_in.h)
  *
- * One thread consumes, matches and produces: per-partition order holds by
- * construction, and delivery reports are served on the same thread.
+ * One thread (the worker's) consumes, tracks and produces; decoding,
+ * matching and encoding of a batch are shared out in chunks of 16
+ * messages over consumer.threads lanes (pool.h), the worker's own among
+ * them.  The worker produces each chunk's records once it is done, in the
+ * batch's order, so per-partition order holds as with one thread, and
+ * every delivery report is served on the worker's thread:
+ *
+ *   batch: [chunk 0][chunk 1][chunk 2][chunk 3] ...
+ *            lane 0   lane 1   lane 0   lane 1     decode, match, encode
+ *   worker:  produce 0, produce 1, produce 2, ...  in order, when done
  */
 #ifndef AM_SERVICE_H
 #define AM_SERVICE_H

@@ -225,6 +225,61 @@ Test(service, two_workers_in_one_process_share_the_partitions,
     it_recs_free(&got);
 }
 
+/* By the place of each record in its topic. */
+static int by_position(const void *a, const void *b) {
+    const it_rec_t *x = a, *y = b;
+
+    if (x->partition != y->partition)
+        return x->partition < y->partition ? -1 : 1;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* consumer.threads: a batch is decoded and matched on several threads, and
+ * its records still go out in the order of the input, so a tenant's
+ * notifications stay in the order of the events that caused them.  The
+ * whole stream is in the topics before the service starts: full batches,
+ * shared out over all four threads. */
+Test(service, matching_threads_keep_the_input_order, .timeout = 90) {
+    enum { N = 3000 };
+    static const char *const sets[] = {"consumer.threads=4",
+                                       "consumer.batch_size=1000", NULL};
+    it_recs_t want = stream_expected(N), got;
+    size_t checked = 0;
+    it_proc_t *p;
+
+    it_stream(0, N, N, 1);
+    it_flush();
+    p = it_run(sets);
+    expect_processed(60);
+    got = it_read("notifications");
+    it_expect_notifications(&got, &want, false, "four matching threads");
+    /* In each notification partition, the records caused by one input
+     * partition come in that partition's offset order. */
+    qsort(got.v, got.n, sizeof(*got.v), by_position);
+    for (size_t i = 0; i < got.n; i++)
+        for (size_t j = i; j-- > 0 && got.v[j].partition == got.v[i].partition;)
+            if (got.v[j].origin_partition == got.v[i].origin_partition &&
+                !strcmp(got.v[j].origin_topic, got.v[i].origin_topic)) {
+                IT_ASSERT(got.v[j].origin_offset <= got.v[i].origin_offset,
+                          "notifications [%d] @%lld and @%lld: input %s [%d] "
+                          "@%lld came after @%lld",
+                          got.v[i].partition, got.v[j].offset,
+                          got.v[i].offset, got.v[i].origin_topic,
+                          got.v[i].origin_partition, got.v[j].origin_offset,
+                          got.v[i].origin_offset);
+                checked++;
+                break;
+            }
+    IT_ASSERT(checked > (size_t)N / 2, "only %zu pairs in order checked",
+              checked);
+    IT_ASSERT(it_metric(p, "assetmatch_events_total") == N,
+              "events counted: %lld, expected %d",
+              it_metric(p, "assetmatch_events_total"), N);
+    stop_cleanly(p);
+    it_recs_free(&want);
+    it_recs_free(&got);
+}
+
 /* The workers of one process join the group together, so that it forms
  * once, with all of them.  With every broker answering after a second, a
  * worker that subscribed only once the one before it had its producer
