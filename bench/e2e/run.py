@@ -267,7 +267,6 @@ class Service:
         self.log = open(os.path.join(args.results, "service-%d.log" % k),
                         "a")
         self.p = subprocess.Popen(cmd, stderr=self.log)
-        self.ready_rss = 0
 
     def metrics(self):
         try:
@@ -294,7 +293,6 @@ class Service:
             try:
                 if urllib.request.urlopen(self.url + "/readyz",
                                           timeout=1).status == 200:
-                    self.ready_rss = proc_status(self.p.pid, "VmRSS")
                     return time.time() - t
             except OSError:
                 pass
@@ -371,37 +369,54 @@ def crossing(samples, idx, level):
 def measure(services, n, timeout=180):
     """Polls the instances until together they consumed n events; returns
     events/s and notifications/s over the middle 80%, dead letters, and
-    the CPU seconds the instances used in that window."""
-    samples = []
+    the CPU cores the instances used in that window.
+
+    The window runs from the last sample at or below 10% of n (or the
+    first sample, when the service was past 10% by then: it is ready only
+    once it has partitions, and a fast one reads a backlog in well under a
+    second) to the first sample at or above 90%, and the rates are the
+    counts' differences over it: no interpolation, which a late first
+    sample turned into rates above what the machine can do.  Each sample
+    is timed at the middle of its /metrics request.  Polling starts with
+    the instances, so that a single one is seen from its first event."""
+    samples = []  # (time, consumed, notifications, dead, cpu s, rss)
     t_start = time.time()
-    cpu = []
     while time.time() - t_start < timeout:
-        t = time.time()
         for s in services:
             if s.p.poll() is not None:
                 sys.exit("assetmatch run exited with status %d: see %s" %
                          (s.p.returncode, s.log.name))
+        t0 = time.time()
         ms = [s.metrics() for s in services]
+        t = (t0 + time.time()) / 2
         if None not in ms:
             c = sum(m[0] for m in ms)
-            samples.append((t, c, sum(m[1] for m in ms), sum(m[2] for m in ms)))
-            cpu.append((t, sum(proc_cpu(s.p.pid) for s in services)))
+            samples.append((t, c, sum(m[1] for m in ms),
+                            sum(m[2] for m in ms),
+                            sum(proc_cpu(s.p.pid) for s in services),
+                            sum(proc_status(s.p.pid, "VmRSS")
+                                for s in services)))
             if c >= n:
                 break
         time.sleep(0.05)
     if not samples or samples[-1][1] < n:
         sys.exit("the service consumed %d of %d events in %d s" %
                  (samples[-1][1] if samples else 0, n, timeout))
-    t10, t90 = crossing(samples, 1, 0.1 * n), crossing(samples, 1, 0.9 * n)
-    rate = 0.8 * n / (t90 - t10)
-    n10 = next(s[2] for s in samples if s[0] >= t10)
-    n90 = next(s[2] for s in samples if s[0] >= t90)
-    c10 = next(c for t, c in cpu if t >= t10)
-    c90 = next(c for t, c in cpu if t >= t90)
-    return {"events_per_s": rate,
-            "notifications_per_s": (n90 - n10) / (t90 - t10),
+    a = ([x for x in samples if x[1] <= 0.1 * n] or samples[:1])[-1]
+    b = next(x for x in samples if x[1] >= 0.9 * n)
+    if b[1] - a[1] < 0.5 * n or b[0] - a[0] < 0.2:
+        sys.exit("measuring %d events: the first sample was at %d, so only "
+                 "%d events in %.2f s were measured; make the backlog longer"
+                 % (n, samples[0][1], b[1] - a[1], b[0] - a[0]))
+    dt = b[0] - a[0]
+    return {"events_per_s": (b[1] - a[1]) / dt,
+            "notifications_per_s": (b[2] - a[2]) / dt,
             "notifications": samples[-1][2], "dead": samples[-1][3],
-            "cores": (c90 - c10) / (t90 - t10)}
+            "cores": (b[4] - a[4]) / dt,
+            # Resident memory before the first event: the inventory and
+            # the matcher (the prefetch then fills with the backlog).
+            "ready_rss": ([x for x in samples if x[1] == 0] or
+                          samples[:1])[-1][5]}
 
 
 # ---- the phases ---------------------------------------------------------------
@@ -418,20 +433,18 @@ def phase_throughput(args, res, broker, cells):
         svc = Service(args, broker.bootstrap,
                       os.path.join(args.data, "inv-%s.csv" % label(size)),
                       topic, "g-" + topic)
-        svc.wait_ready()
         m = measure([svc], n)
         peak = svc.stop()
         k2 = kcat_rate(broker.bootstrap, topic, n, args.load)
         kcat = (k1 + k2) / 2
-        m.update(kcat=kcat, ready_rss=svc.ready_rss, peak_rss=peak,
-                 events=n)
+        m.update(kcat=kcat, peak_rss=peak, events=n)
         data[(size, hit, fmt)] = m
         note("[%d/%d] %s %d%% %s: %.0f events/s (%.0f%% of kcat's %.0f; "
              "kcat runs %.0f, %.0f), %.0f notifications/s, %.2f cores, "
              "%.0f MB ready, load %s" %
              (k + 1, len(cells), fmt, hit, label(size), m["events_per_s"],
               100 * m["events_per_s"] / kcat, kcat, k1, k2,
-              m["notifications_per_s"], m["cores"], svc.ready_rss / 2**20,
+              m["notifications_per_s"], m["cores"], m["ready_rss"] / 2**20,
               " ".join(loadavg())))
         if m["dead"]:
             note("  %d dead letters: see the dead-letter topic" % m["dead"])
