@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <sched.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,23 @@ static int set_long(long *dst, const char *key, const char *value, long lo,
     *dst = v;
     return 0;
 }
+
+/* The keys that are a count (a size_t of am_config_t) within bounds. */
+typedef struct count_key_s {
+    const char *key;
+    long lo, hi;
+    size_t offset;
+} count_key_t;
+
+static const count_key_t counts[] = {
+    {"consumer.batch_size", 1, 100000, offsetof(am_config_t, batch_size)},
+    {"consumer.workers", 1, AM_CONFIG_MAX_WORKERS,
+     offsetof(am_config_t, workers)},
+    {"consumer.threads", 0, AM_CONFIG_MAX_THREADS,
+     offsetof(am_config_t, threads)},
+    {"inventory.rebuild_max_changes", 1, 100000000,
+     offsetof(am_config_t, rebuild_max_changes)},
+};
 
 /* A number with an optional unit: the factor of each suffix in units. */
 typedef struct unit_s {
@@ -281,36 +299,18 @@ int am_config_set(am_config_t *cfg, const char *key, const char *value,
                  value);
         return -1;
     }
-    if (!strcmp(key, "consumer.batch_size")) {
-        if (set_long(&l, key, value, 1, 100000, err, err_size) < 0)
-            return -1;
-        cfg->batch_size = (size_t)l;
-        return 0;
-    }
-    if (!strcmp(key, "consumer.workers")) {
-        if (set_long(&l, key, value, 1, AM_CONFIG_MAX_WORKERS, err,
-                     err_size) < 0)
-            return -1;
-        cfg->workers = (size_t)l;
-        return 0;
-    }
-    if (!strcmp(key, "consumer.threads")) {
-        if (set_long(&l, key, value, 0, AM_CONFIG_MAX_THREADS, err,
-                     err_size) < 0)
-            return -1;
-        cfg->threads = (size_t)l;
-        return 0;
-    }
+    for (size_t i = 0; i < sizeof(counts) / sizeof(*counts); i++)
+        if (!strcmp(key, counts[i].key)) {
+            if (set_long(&l, key, value, counts[i].lo, counts[i].hi, err,
+                         err_size) < 0)
+                return -1;
+            *(size_t *)((char *)cfg + counts[i].offset) = (size_t)l;
+            return 0;
+        }
     if (!strcmp(key, "inventory.rebuild_interval_ms")) {
         if (set_long(&l, key, value, 1, 3600000, err, err_size) < 0)
             return -1;
         cfg->rebuild_interval_ms = l;
-        return 0;
-    }
-    if (!strcmp(key, "inventory.rebuild_max_changes")) {
-        if (set_long(&l, key, value, 1, 100000000, err, err_size) < 0)
-            return -1;
-        cfg->rebuild_max_changes = (size_t)l;
         return 0;
     }
     if (!strcmp(key, "window.max_age")) {

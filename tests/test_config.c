@@ -1,6 +1,6 @@
 /*
- * config: consumer.threads, given or taken from the CPUs the process may
- * run on.
+ * config: the count keys, and consumer.threads given or taken from the
+ * CPUs the process may run on.
  */
 #include <criterion/criterion.h>
 #include <sched.h>
@@ -66,5 +66,20 @@ Test(config, consumer_threads_out_of_range_are_refused) {
     cr_assert_lt(am_config_set(&cfg, "consumer.threads", "-1", err,
                                sizeof(err)),
                  0);
+    am_config_free(&cfg);
+}
+
+Test(config, count_keys_set_their_own_fields) {
+    am_config_t cfg;
+
+    am_config_init(&cfg);
+    set(&cfg, "consumer.batch_size", "777");
+    set(&cfg, "consumer.workers", "5");
+    set(&cfg, "consumer.threads", "6");
+    set(&cfg, "inventory.rebuild_max_changes", "12345");
+    cr_assert_eq(cfg.batch_size, 777);
+    cr_assert_eq(cfg.workers, 5);
+    cr_assert_eq(cfg.threads, 6);
+    cr_assert_eq(cfg.rebuild_max_changes, 12345);
     am_config_free(&cfg);
 }
