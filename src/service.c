@@ -149,15 +149,14 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
     s->cl = cl;
     s->metrics = metrics;
     threads = am_config_threads(cfg);
+    s->cap_chunks = (cfg->batch_size + AM_CHUNK - 1) / AM_CHUNK;
     if (!(s->lanes = calloc(threads, sizeof(*s->lanes))) ||
         !(s->msgs = calloc(cfg->batch_size, sizeof(*s->msgs))) ||
         !(s->failed = calloc(cfg->batch_size, sizeof(*s->failed))) ||
-        !(s->chunks = calloc((cfg->batch_size + AM_CHUNK - 1) / AM_CHUNK,
-                             sizeof(*s->chunks)))) {
+        !(s->chunks = calloc(s->cap_chunks, sizeof(*s->chunks)))) {
         snprintf(err, err_size, "out of memory");
         goto fail;
     }
-    s->cap_chunks = (cfg->batch_size + AM_CHUNK - 1) / AM_CHUNK;
     while (s->n_lanes < threads) {
         lane_t *l = &s->lanes[s->n_lanes++];
         l->s = s;
@@ -217,7 +216,7 @@ void am_service_destroy(am_service_t *s) {
         am_match_ctx_destroy(s->lanes[i].ctx);
         am_event_free(&s->lanes[i].ev);
     }
-    for (size_t i = 0; i < s->cap_chunks; i++) {
+    for (size_t i = 0; s->chunks && i < s->cap_chunks; i++) {
         am_buf_free(&s->chunks[i].out);
         free(s->chunks[i].rec);
     }
