@@ -168,11 +168,24 @@ def pct(v, p):
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
 
+def crossing(samples, idx, level):
+    """The time sample[idx] reached level, interpolated."""
+    prev = None
+    for s in samples:
+        if s[idx] >= level:
+            if prev is None or s[idx] == prev[idx]:
+                return s[0]
+            f = (level - prev[idx]) / (s[idx] - prev[idx])
+            return prev[0] + f * (s[0] - prev[0])
+        prev = s
+    return None
+
+
 def window_rate(samples, base, n):
     """events/s over the middle 80% of n events consumed after base."""
     rel = [(s[0], s[1] - base) for s in samples]
-    t10 = run.crossing(rel, 1, 0.1 * n)
-    t90 = run.crossing(rel, 1, 0.9 * n)
+    t10 = crossing(rel, 1, 0.1 * n)
+    t90 = crossing(rel, 1, 0.9 * n)
     cpu = [s[5] for s in samples if t10 <= s[0] <= t90]
     return 0.8 * n / (t90 - t10), t10, t90, \
         (cpu[-1] - cpu[0]) / (t90 - t10) if len(cpu) > 1 else 0

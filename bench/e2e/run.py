@@ -353,19 +353,6 @@ def produce(args, bootstrap, topic, frames, count=0):
     return r["produced"]
 
 
-def crossing(samples, idx, level):
-    """The time sample[idx] reached level, interpolated."""
-    prev = None
-    for s in samples:
-        if s[idx] >= level:
-            if prev is None or s[idx] == prev[idx]:
-                return s[0]
-            f = (level - prev[idx]) / (s[idx] - prev[idx])
-            return prev[0] + f * (s[0] - prev[0])
-        prev = s
-    return None
-
-
 def measure(services, n, timeout=180):
     """Polls the instances until together they consumed n events; returns
     events/s and notifications/s over the middle 80%, dead letters, and
