@@ -18,7 +18,7 @@
 struct am_kafka_track_s {
     am_kafka_track_t *next; /* in its partition's queue */
     struct part_s *part;
-    int64_t offset;
+    int64_t offset; /* the last offset it covers (am_kafka_in_done()) */
     int64_t ts_ms;
     int pending;
     bool failed;
@@ -321,6 +321,19 @@ am_kafka_track_t *am_kafka_in_track(am_kafka_in_t *in,
     p->in_flight++;
     in->in_flight++;
     return t;
+}
+
+int am_kafka_in_done(am_kafka_in_t *in, const rd_kafka_message_t *rkm) {
+    part_t *p = part_find(in, rd_kafka_topic_name(rkm->rkt), rkm->partition,
+                          true);
+
+    if (!p)
+        return -1;
+    if (p->tail)
+        p->tail->offset = rkm->offset; /* stored when the tail advances */
+    else if (p->assigned)
+        p->store = rkm->offset + 1;
+    return 0;
 }
 
 void am_kafka_track_hold(am_kafka_track_t *t) {

@@ -12,8 +12,11 @@
  *   partition 3:  [off 17: 0 left] [off 18: 2 left] [off 19: 0 left]
  *                  ^ stored 18      ^ blocks 19 and 20 until it is done
  *
- * A record that failed for good marks its entry failed: nothing is stored
- * at or after it, and am_kafka_in_failed() tells the service to stop.
+ * A message that caused no record (most of them) needs no entry: the last
+ * entry of its partition takes its offset, or, with none, the offset is
+ * stored at once.  A record that failed for good marks its entry failed:
+ * nothing is stored at or after it, and am_kafka_in_failed() tells the
+ * service to stop.
  *
  * @locality everything here runs on the service's main thread (delivery
  * reports arrive through the producer's poll on that thread).
@@ -77,6 +80,14 @@ size_t am_kafka_in_poll(am_kafka_in_t *in, rd_kafka_message_t **msgs,
  */
 am_kafka_track_t *am_kafka_in_track(am_kafka_in_t *in,
                                     const rd_kafka_message_t *rkm);
+
+/**
+ * @brief Message \p rkm is done and caused no record: its offset is stored
+ *        with the next advance of its partition (at once when nothing
+ *        before it is in flight), without an entry of its own.
+ * @returns 0, or -1 when out of memory.
+ */
+int am_kafka_in_done(am_kafka_in_t *in, const rd_kafka_message_t *rkm);
 
 /** @brief One more thing \p t waits for (a record produced for it). */
 void am_kafka_track_hold(am_kafka_track_t *t);

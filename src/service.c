@@ -481,6 +481,12 @@ static void deliver(am_service_t *s, chunk_t *c) {
         am_kafka_track_t *t = NULL;
         bool stop = false;
 
+        if (!rkm->err && !s->failed[i] &&
+            (r == c->n_rec || c->rec[r].msg != i)) {
+            if (am_kafka_in_done(s->in, rkm) < 0)
+                AM_LOG(AM_LOG_ERR, "out of memory tracking a message");
+            continue;
+        }
         if (!rkm->err && !(t = am_kafka_in_track(s->in, rkm)))
             AM_LOG(AM_LOG_ERR, "out of memory tracking a message");
         for (; r < c->n_rec && c->rec[r].msg == i; r++) {

@@ -44,7 +44,10 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void produce(const char *topic, const char *value) {
+/* Produces \p value to \p partition of \p topic (RD_KAFKA_PARTITION_UA:
+ * any). */
+static void produce_to(const char *topic, int32_t partition,
+                       const char *value) {
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     char err[256];
     rd_kafka_t *rk;
@@ -55,6 +58,7 @@ static void produce(const char *topic, const char *value) {
                  RD_KAFKA_CONF_OK);
     cr_assert((rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err))));
     cr_assert_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                   RD_KAFKA_V_PARTITION(partition),
                                    RD_KAFKA_V_VALUE((void *)value,
                                                     strlen(value)),
                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -62,6 +66,10 @@ static void produce(const char *topic, const char *value) {
                  0);
     cr_assert_eq(rd_kafka_flush(rk, 10000), 0);
     rd_kafka_destroy(rk);
+}
+
+static void produce(const char *topic, const char *value) {
+    produce_to(topic, RD_KAFKA_PARTITION_UA, value);
 }
 
 /* A consumer of "in" that has joined the group and fetched the one message
@@ -181,4 +189,59 @@ Test(kafka_io, close_ends_when_the_cluster_is_gone) {
     am_kafka_in_destroy(in);
     t = now_s() - t;
     cr_assert_lt(t, 20.0, "closing took %.1f s", t);
+}
+
+/* The offset committed for partition 0 of "in" (-1001: none yet). */
+static int64_t committed(am_kafka_in_t *in) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    int64_t off;
+
+    rd_kafka_topic_partition_list_add(l, "in", 0);
+    cr_assert_eq(am_kafka_in_commit(in), 0);
+    cr_assert_eq(rd_kafka_committed(am_kafka_in_handle(in), l, 10000), 0);
+    off = l->elems[0].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    return off;
+}
+
+/* A message that caused no record has no entry of its own: its offset
+ * waits for the messages before it that still wait for records, and is
+ * stored at once when there are none. */
+Test(kafka_io, a_message_without_records_waits_for_those_before_it) {
+    const char *topics[] = {"in"};
+    rd_kafka_message_t *msgs[3];
+    char err[256];
+    am_kafka_in_t *in = am_kafka_in_new(&cfg, NULL, NULL, err, sizeof(err));
+    am_kafka_track_t *tr;
+    size_t n = 0;
+
+    cr_assert(in, "%s", err);
+    cr_assert_eq(am_kafka_in_subscribe(in, topics, 1, err, sizeof(err)), 0,
+                 "%s", err);
+    produce_to("in", 0, "a");
+    produce_to("in", 0, "b");
+    produce_to("in", 0, "c");
+    for (double t = now_s(); n < 3 && now_s() - t < 30;)
+        n += am_kafka_in_poll(in, msgs + n, 3 - n, 100);
+    cr_assert_eq(n, 3);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(msgs[i]->offset, i);
+
+    /* "a" waits for a record; "b" caused none. */
+    cr_assert((tr = am_kafka_in_track(in, msgs[0])));
+    am_kafka_track_hold(tr);
+    am_kafka_track_release(in, tr, false);
+    cr_assert_eq(am_kafka_in_done(in, msgs[1]), 0);
+    cr_assert_eq(committed(in), RD_KAFKA_OFFSET_INVALID);
+
+    /* The record of "a" acknowledged: both are done. */
+    am_kafka_track_release(in, tr, false);
+    cr_assert_eq(committed(in), 2);
+
+    /* Nothing in flight: "c" is stored at once. */
+    cr_assert_eq(am_kafka_in_done(in, msgs[2]), 0);
+    cr_assert_eq(committed(in), 3);
+    for (int i = 0; i < 3; i++)
+        rd_kafka_message_destroy(msgs[i]);
+    am_kafka_in_destroy(in);
 }
