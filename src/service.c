@@ -4,6 +4,7 @@
 #include "service.h"
 
 #include <sched.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@
 #define AM_PARALLEL_MIN 64
 /* Messages a lane takes at a time. */
 #define AM_CHUNK 16
+/* What two lanes must not share, lest every write of one reload the
+ * other's line. */
+#define AM_CACHE_LINE 64
 
 /* What a lane made of a message, for the worker's thread to produce in
  * the batch's order. */
@@ -49,8 +53,10 @@ typedef struct record_s {
 } record_t;
 
 /* A run of AM_CHUNK messages of a batch, decoded and matched by one lane,
- * then produced by the worker's thread once done. */
+ * then produced by the worker's thread once done.  Neighbours are taken by
+ * different lanes, so each has cache lines of its own. */
 typedef struct chunk_s {
+    alignas(AM_CACHE_LINE)
     size_t first, last; /* messages [first, last) of the batch */
     record_t *rec;
     size_t n_rec, cap_rec;
@@ -58,8 +64,10 @@ typedef struct chunk_s {
     atomic_bool done;   /* set by the lane, cleared once produced */
 } chunk_t;
 
-/* One thread's state for the chunks it takes. */
+/* One thread's state for the chunks it takes.  Its counts go to the shared
+ * metrics once a chunk, not with every message. */
 typedef struct lane_s {
+    alignas(AM_CACHE_LINE)
     am_service_t *s;
     am_match_ctx_t *ctx;
     am_event_t ev;
@@ -71,6 +79,8 @@ typedef struct lane_s {
     size_t rejects; /* parts of it rejected */
     size_t skips[AM_SKIP__COUNT];
     char first_reject[512];
+    uint64_t events;
+    uint64_t consumed[AM_METRICS_TOPICS][AM_FORMAT__COUNT];
 } lane_t;
 
 struct am_service_s {
@@ -134,6 +144,16 @@ static size_t dlq_max(am_kafka_out_t *out) {
     return max > 2 * AM_DLQ_HEADROOM ? (size_t)max : 2 * AM_DLQ_HEADROOM;
 }
 
+/* calloc() of n elements of \p size (a multiple of AM_CACHE_LINE, as the
+ * types aligned to it are), each on lines of its own. */
+static void *aligned_calloc(size_t n, size_t size) {
+    void *p;
+
+    if (n > SIZE_MAX / size || !(p = aligned_alloc(AM_CACHE_LINE, n * size)))
+        return NULL;
+    return memset(p, 0, n * size);
+}
+
 am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
                              const am_classify_t *cl, am_metrics_t *metrics,
                              char *err, size_t err_size) {
@@ -150,10 +170,10 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
     s->metrics = metrics;
     threads = am_config_threads(cfg);
     s->cap_chunks = (cfg->batch_size + AM_CHUNK - 1) / AM_CHUNK;
-    if (!(s->lanes = calloc(threads, sizeof(*s->lanes))) ||
+    if (!(s->lanes = aligned_calloc(threads, sizeof(*s->lanes))) ||
         !(s->msgs = calloc(cfg->batch_size, sizeof(*s->msgs))) ||
         !(s->failed = calloc(cfg->batch_size, sizeof(*s->failed))) ||
-        !(s->chunks = calloc(s->cap_chunks, sizeof(*s->chunks)))) {
+        !(s->chunks = aligned_calloc(s->cap_chunks, sizeof(*s->chunks)))) {
         snprintf(err, err_size, "out of memory");
         goto fail;
     }
@@ -293,7 +313,7 @@ static int on_event(am_event_t *ev, void *opaque) {
                           l->rkm->partition, l->rkm->offset};
     int n;
 
-    atomic_fetch_add_explicit(&s->metrics->events, 1, memory_order_relaxed);
+    l->events++;
     if (s->cl)
         am_classify_event(s->cl, ev);
     if ((n = am_matcher_match(s->m, l->ctx, ev, &res)) < 0) {
@@ -448,8 +468,7 @@ static void process(lane_t *l, size_t msg) {
                  l->skips[AM_SKIP_NOT_MATCHABLE] == 1 ? "" : "s");
         l->rejects = 1;
     }
-    atomic_fetch_add_explicit(&s->metrics->consumed[l->topic][used], 1,
-                              memory_order_relaxed);
+    l->consumed[l->topic][used]++;
     if (l->rejects)
         dead_letter(l, used, n);
     l->rkm = NULL;
@@ -457,6 +476,22 @@ static void process(lane_t *l, size_t msg) {
 
 /* Takes the next chunk not taken yet, if any, and decodes and matches
  * it.  @returns false when none was left. */
+/* Adds the lane's counts to the metrics. */
+static void count(lane_t *l) {
+    am_metrics_t *m = l->s->metrics;
+
+    atomic_fetch_add_explicit(&m->events, l->events, memory_order_relaxed);
+    l->events = 0;
+    for (int t = 0; t < AM_METRICS_TOPICS; t++)
+        for (int f = 0; f < AM_FORMAT__COUNT; f++) {
+            if (l->consumed[t][f])
+                atomic_fetch_add_explicit(&m->consumed[t][f],
+                                          l->consumed[t][f],
+                                          memory_order_relaxed);
+            l->consumed[t][f] = 0;
+        }
+}
+
 static bool take_chunk(am_service_t *s, lane_t *l) {
     size_t k = atomic_fetch_add(&s->next_chunk, 1);
 
@@ -465,6 +500,7 @@ static bool take_chunk(am_service_t *s, lane_t *l) {
     l->c = &s->chunks[k];
     for (size_t i = l->c->first; i < l->c->last; i++)
         process(l, i);
+    count(l);
     atomic_store_explicit(&l->c->done, true, memory_order_release);
     l->c = NULL;
     return true;
