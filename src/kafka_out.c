@@ -144,8 +144,8 @@ int am_kafka_out_prepare(am_kafka_out_t *out, const char *topic,
     return e ? -1 : 0;
 }
 
-void am_kafka_out_poll(am_kafka_out_t *out, int timeout_ms) {
-    rd_kafka_poll(out->rk, timeout_ms);
+int am_kafka_out_poll(am_kafka_out_t *out, int timeout_ms) {
+    return rd_kafka_poll(out->rk, timeout_ms);
 }
 
 int am_kafka_out_flush(am_kafka_out_t *out, int timeout_ms) {

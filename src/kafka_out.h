@@ -57,8 +57,9 @@ int am_kafka_out_produce(am_kafka_out_t *out, const char *topic,
 int am_kafka_out_prepare(am_kafka_out_t *out, const char *topic,
                          int timeout_ms);
 
-/** @brief Serves delivery reports for up to \p timeout_ms. */
-void am_kafka_out_poll(am_kafka_out_t *out, int timeout_ms);
+/** @brief Serves delivery reports for up to \p timeout_ms.
+ *  @returns the number of reports and other events served. */
+int am_kafka_out_poll(am_kafka_out_t *out, int timeout_ms);
 
 /** @brief Waits up to \p timeout_ms for every record to be delivered.
  *  @returns 0 when none is left, -1 otherwise. */

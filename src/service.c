@@ -521,6 +521,8 @@ static void deliver(am_service_t *s, chunk_t *c) {
             (r == c->n_rec || c->rec[r].msg != i)) {
             if (am_kafka_in_done(s->in, rkm) < 0)
                 AM_LOG(AM_LOG_ERR, "out of memory tracking a message");
+            rd_kafka_message_destroy(s->msgs[i]);
+            s->msgs[i] = NULL;
             continue;
         }
         if (!rkm->err && !(t = am_kafka_in_track(s->in, rkm)))
@@ -563,6 +565,8 @@ static void deliver(am_service_t *s, chunk_t *c) {
         s->failed[i] = false;
         if (t)
             am_kafka_track_release(s->in, t, false);
+        rd_kafka_message_destroy(s->msgs[i]);
+        s->msgs[i] = NULL;
     }
     c->n_rec = 0;
     am_buf_reset(&c->out);
@@ -570,8 +574,8 @@ static void deliver(am_service_t *s, chunk_t *c) {
 }
 
 /* Lane 0 is the worker's thread: it takes chunks like the others, and
- * produces each chunk, in order, as soon as it is done, so that producing
- * overlaps the other lanes' matching. */
+ * produces each chunk, in order, as soon as it is done (and frees its
+ * messages), so that producing overlaps the other lanes' matching. */
 static void lane_run(void *arg, size_t lane) {
     am_service_t *s = arg;
     lane_t *l = &s->lanes[lane];
@@ -584,10 +588,14 @@ static void lane_run(void *arg, size_t lane) {
     }
     while (next < s->n_chunks) {
         if (atomic_load_explicit(&s->chunks[next].done,
-                                 memory_order_acquire))
+                                 memory_order_acquire)) {
             deliver(s, &s->chunks[next++]);
-        else if (!take_chunk(s, l))
+            /* Delivery reports served while the other lanes match, not
+             * after the batch while they wait for the next one. */
+            am_kafka_out_poll(s->out, 0);
+        } else if (!take_chunk(s, l) && am_kafka_out_poll(s->out, 0) == 0) {
             sched_yield(); /* its last chunks are another lane's */
+        }
     }
 }
 
@@ -644,8 +652,6 @@ int am_service_run(am_service_t *s, volatile sig_atomic_t *stop) {
         if (s->live)
             s->m = am_live_acquire(s->live, s->slot, &s->version);
         batch(s, n);
-        for (size_t i = 0; i < n; i++)
-            rd_kafka_message_destroy(s->msgs[i]);
         if (s->live)
             am_live_release(s->live, s->slot);
         am_kafka_out_poll(s->out, 0);
