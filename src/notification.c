@@ -97,3 +97,23 @@ void am_notification_now(char out[32]) {
     gmtime_r(&t, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+/* Assets of a notification whose strings are prefetched. */
+#define AM_PREFETCH_MAX 32
+
+void am_notification_prefetch(const am_inventory_t *inv,
+                              const am_match_result_t *res, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        size_t listed = am_notification_listed(&res[i]);
+
+        if (listed > AM_PREFETCH_MAX)
+            listed = AM_PREFETCH_MAX; /* the rest would be evicted first */
+        __builtin_prefetch(am_inventory_tenant(inv, res[i].tenant));
+        for (size_t k = 0; k < listed; k++) {
+            const am_asset_t *a = am_inventory_asset(inv, res[i].hits[k].asset);
+
+            __builtin_prefetch(am_inventory_str(inv, a->asset_id));
+            __builtin_prefetch(am_inventory_str(inv, a->value));
+        }
+    }
+}

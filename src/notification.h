@@ -34,6 +34,15 @@ static inline size_t am_notification_listed(const am_match_result_t *r) {
                                                    : AM_NOTIFICATION_MAX_LISTED;
 }
 
+/**
+ * @brief Starts loading the inventory strings the notifications of \p n
+ *        results will carry (tenant, asset ids and values): at 1M assets
+ *        each is a miss of the cache, and the encoders would meet them one
+ *        after the other.
+ */
+void am_notification_prefetch(const am_inventory_t *inv,
+                              const am_match_result_t *res, size_t n);
+
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" and its NUL. */
 #define AM_UUID_STRLEN 37
 

@@ -323,6 +323,7 @@ static int on_event(am_event_t *ev, void *opaque) {
     }
     /* Kept for assets added later (out of memory only costs them their
      * retroactive notifications). */
+    am_notification_prefetch(inv, res, (size_t)n);
     if (s->win && ev->kind == AM_EVENT_INDICATOR)
         am_window_add(s->win, ev, &origin, s->version, (int64_t)s->now);
     for (int i = 0; i < n; i++) {
