@@ -430,7 +430,7 @@ static void add_hit(am_match_ctx_t *ctx, uint32_t asset, size_t obs,
         ctx->cap_hits = cap;
     }
     ctx->hits[ctx->n_hits++] =
-        (am_match_hit_t){asset, (uint16_t)obs, (uint8_t)kind, rank};
+        (am_match_hit_t){asset, (uint16_t)obs, (uint8_t)kind, rank, 0};
 }
 
 static void add_group(am_match_ctx_t *ctx, const groups_t *g, uint32_t grp,
@@ -554,18 +554,35 @@ static int cmp_hit_asset(const void *a, const void *b) {
 }
 
 /* Final order: by tenant, then best first. */
-static int cmp_hit_result(const void *a, const void *b, void *inv) {
+static int cmp_hit_result(const void *a, const void *b) {
     const am_match_hit_t *x = a, *y = b;
-    uint32_t tx = am_inventory_asset(inv, x->asset)->tenant;
-    uint32_t ty = am_inventory_asset(inv, y->asset)->tenant;
 
-    if (tx != ty)
-        return tx < ty ? -1 : 1;
+    if (x->tenant != y->tenant)
+        return x->tenant < y->tenant ? -1 : 1;
     if (x->rank != y->rank)
         return x->rank > y->rank ? -1 : 1;
     if (x->obs != y->obs)
         return x->obs < y->obs ? -1 : 1;
     return (x->asset > y->asset) - (x->asset < y->asset);
+}
+
+/* An event has a few hits: insertion sort, with the comparison inlined,
+ * beats qsort()'s merge sort and its indirect calls.  Both orders are
+ * total, so the result is the same. */
+static inline void sort_hits(am_match_hit_t *h, size_t n,
+                             int (*cmp)(const void *, const void *)) {
+    if (n > 32) {
+        qsort(h, n, sizeof(*h), cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        am_match_hit_t x = h[i];
+        size_t j = i;
+
+        for (; j > 0 && cmp(&h[j - 1], &x) > 0; j--)
+            h[j] = h[j - 1];
+        h[j] = x;
+    }
 }
 
 int am_matcher_match(const am_matcher_t *m, am_match_ctx_t *ctx,
@@ -599,16 +616,18 @@ int am_matcher_match(const am_matcher_t *m, am_match_ctx_t *ctx,
         return 0;
 
     /* One hit per asset (its best), then grouped by tenant. */
-    qsort(ctx->hits, ctx->n_hits, sizeof(*ctx->hits), cmp_hit_asset);
+    sort_hits(ctx->hits, ctx->n_hits, cmp_hit_asset);
     for (size_t i = 0; i < ctx->n_hits; i++)
-        if (i == 0 || ctx->hits[i].asset != ctx->hits[n - 1].asset)
-            ctx->hits[n++] = ctx->hits[i];
+        if (i == 0 || ctx->hits[i].asset != ctx->hits[n - 1].asset) {
+            ctx->hits[n] = ctx->hits[i];
+            ctx->hits[n++].tenant =
+                am_inventory_asset(m->inv, ctx->hits[i].asset)->tenant;
+        }
     ctx->n_hits = n;
-    qsort_r(ctx->hits, n, sizeof(*ctx->hits), cmp_hit_result,
-            (void *)m->inv);
+    sort_hits(ctx->hits, n, cmp_hit_result);
 
     for (size_t i = 0; i < n; i++) {
-        uint32_t t = am_inventory_asset(m->inv, ctx->hits[i].asset)->tenant;
+        uint32_t t = ctx->hits[i].tenant;
         if (nr && ctx->results[nr - 1].tenant == t) {
             ctx->results[nr - 1].n_hits++;
             continue;

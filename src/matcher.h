@@ -67,6 +67,7 @@ typedef struct am_match_hit_s {
     uint16_t obs;   /* index of the observable in the event */
     uint8_t kind;   /* am_match_kind_t */
     uint16_t rank;  /* specificity: class << 8 | detail; higher wins */
+    uint32_t tenant; /* the asset's (set once the hits are grouped) */
 } am_match_hit_t;
 
 /* The result for one tenant: hits[0] is its most specific asset. */

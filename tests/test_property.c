@@ -285,7 +285,7 @@ static void brute(const am_inventory_t *inv, bool include_unverified,
         if (!a->verified && !include_unverified)
             continue;
         for (size_t k = 0; k < ev->n_obs; k++) {
-            am_match_hit_t h = {(uint32_t)i, (uint16_t)k, 0, 0};
+            am_match_hit_t h = {(uint32_t)i, (uint16_t)k, 0, 0, a->tenant};
             if (!brute_hit(a, am_inventory_str(inv, a->value), &ev->obs[k],
                            &h))
                 continue;
