@@ -255,15 +255,18 @@ static void init(void) {
 
 static void put_long(am_buf_t *b, int64_t v) {
     uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-    char tmp[10];
-    size_t n = 0;
+    char *o;
 
+    if ((b->oom || b->len + 11 > b->cap) && !am_buf_reserve(b, 10))
+        return;
+    o = b->data + b->len; /* written in place: a varint is 1-10 bytes */
     while (z >= 0x80) {
-        tmp[n++] = (char)(z | 0x80);
+        *o++ = (char)(z | 0x80);
         z >>= 7;
     }
-    tmp[n++] = (char)z;
-    am_buf_append(b, tmp, n);
+    *o++ = (char)z;
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
 }
 
 /* A string, made UTF-8: each byte that does not start a valid sequence

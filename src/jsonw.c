@@ -16,7 +16,7 @@ void am_buf_free(am_buf_t *b) {
     am_buf_init(b);
 }
 
-static bool reserve(am_buf_t *b, size_t n) {
+bool am_buf_reserve(am_buf_t *b, size_t n) {
     if (b->oom)
         return false;
     if (b->len + n + 1 <= b->cap)
@@ -32,14 +32,6 @@ static bool reserve(am_buf_t *b, size_t n) {
     b->data = p;
     b->cap = cap;
     return true;
-}
-
-void am_buf_append(am_buf_t *b, const void *p, size_t n) {
-    if (!reserve(b, n))
-        return;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
 }
 
 void am_buf_puts(am_buf_t *b, const char *s) {
@@ -64,7 +56,7 @@ void am_buf_printf(am_buf_t *b, const char *fmt, ...) {
         am_buf_append(b, small, (size_t)n);
         return;
     }
-    if (!reserve(b, (size_t)n))
+    if (!am_buf_reserve(b, (size_t)n))
         return;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

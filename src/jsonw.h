@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 
 typedef struct am_buf_s {
@@ -27,7 +28,19 @@ static inline void am_buf_reset(am_buf_t *b) {
     b->len = 0;
     b->oom = false;
 }
-void am_buf_append(am_buf_t *b, const void *p, size_t n);
+/** @brief Makes room for \p n more bytes and a NUL.
+ *  @returns false once out of memory. */
+bool am_buf_reserve(am_buf_t *b, size_t n);
+
+/* Inline: the encoders append a few bytes at a time, a notification is a
+ * hundred appends, and the call cost more than the copy. */
+static inline void am_buf_append(am_buf_t *b, const void *p, size_t n) {
+    if ((b->oom || b->len + n + 1 > b->cap) && !am_buf_reserve(b, n))
+        return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
 void am_buf_puts(am_buf_t *b, const char *s);
 void am_buf_putc(am_buf_t *b, char c);
 void am_buf_printf(am_buf_t *b, const char *fmt, ...)
