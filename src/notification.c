@@ -22,6 +22,37 @@ static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
  * implementation up again, which cost more than the hash itself. */
 static void sha1_fetch(void) { sha1 = EVP_MD_fetch(NULL, "SHA1", NULL); }
 
+/* The 16 bytes of namespace \p ns ("xxxxxxxx-xxxx-..."), or -1.  Callers
+ * pass the same namespace again and again (one per notification), and
+ * parsing it was half of a notification id's instructions besides the
+ * hash: the last one is kept per thread, by its text. */
+static int ns_bytes(const char *ns, unsigned char out[16]) {
+    static _Thread_local char last[AM_UUID_STRLEN];
+    static _Thread_local unsigned char last_bytes[16];
+    size_t k = 0;
+
+    if (last[0] && strcmp(ns, last) == 0) {
+        memcpy(out, last_bytes, 16);
+        return 0;
+    }
+    for (const char *p = ns; *p && k < 16; p++) {
+        int hi, lo;
+        if (*p == '-')
+            continue;
+        if ((hi = hexval(p[0])) < 0 || (lo = hexval(p[1])) < 0)
+            return -1;
+        out[k++] = (unsigned char)(hi << 4 | lo);
+        p++;
+    }
+    if (k != 16)
+        return -1;
+    if (strlen(ns) < sizeof(last)) {
+        memcpy(last, ns, strlen(ns) + 1);
+        memcpy(last_bytes, out, 16);
+    }
+    return 0;
+}
+
 /* RFC 4122 section 4.3: SHA-1 over the namespace bytes and the name,
  * given in parts so that nothing needs to be concatenated. */
 static int uuid5_parts(const char *ns, const void *const *parts,
@@ -31,21 +62,13 @@ static int uuid5_parts(const char *ns, const void *const *parts,
     unsigned char nsb[16], md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     EVP_MD_CTX *mdc;
-    size_t k = 0;
     char *o = out;
     int ok;
 
-    for (const char *p = ns; *p && k < 16; p++) {
-        int hi, lo;
-        if (*p == '-')
-            continue;
-        if ((hi = hexval(p[0])) < 0 || (lo = hexval(p[1])) < 0)
-            return -1;
-        nsb[k++] = (unsigned char)(hi << 4 | lo);
-        p++;
-    }
+    if (ns_bytes(ns, nsb) < 0)
+        return -1;
     pthread_once(&sha1_once, sha1_fetch);
-    if (k != 16 || !sha1 || !(mdc = EVP_MD_CTX_new()))
+    if (!sha1 || !(mdc = EVP_MD_CTX_new()))
         return -1;
     ok = EVP_DigestInit_ex(mdc, sha1, NULL) &&
          EVP_DigestUpdate(mdc, nsb, sizeof(nsb));
