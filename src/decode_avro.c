@@ -151,11 +151,6 @@ static size_t left(const walk_t *w) {
     return (size_t)(w->end - w->p);
 }
 
-/* Inlined where called whatever the compiler weighs: an event is some 30
- * varints and values kept, and the calls were a sixth of an Avro event's
- * instructions (callgrind, decode_frames -i). */
-#define HOT static inline __attribute__((always_inline))
-
 /* A zig-zag varint of more than one byte (or none); longer than 64 bits is
  * an error. */
 static int read_long_slow(walk_t *w, int64_t *v) {
@@ -178,7 +173,7 @@ static int read_long_slow(walk_t *w, int64_t *v) {
 }
 
 /* A zig-zag varint: most (lengths, indexes, small numbers) are one byte. */
-HOT int read_long(walk_t *w, int64_t *v) {
+AM_DECODE_HOT int read_long(walk_t *w, int64_t *v) {
     if (w->p < w->end && !(*w->p & 0x80)) {
         uint8_t b = *w->p++;
         *v = (int64_t)(b >> 1) ^ -(int64_t)(b & 1);
@@ -188,7 +183,7 @@ HOT int read_long(walk_t *w, int64_t *v) {
 }
 
 /* The length of a string or bytes, within what is left. */
-HOT int read_len(walk_t *w, int64_t *n) {
+AM_DECODE_HOT int read_len(walk_t *w, int64_t *n) {
     if (read_long(w, n) < 0)
         return -1;
     if (*n < 0)
@@ -227,7 +222,7 @@ static void *more(cap_t *c, void *items, size_t n, size_t *cap,
 
 /* Keeps value \p v where the walk is: a field of the record, a CVE, or
  * the type or value of an observable. */
-HOT void keep(walk_t *w, av_t v) {
+AM_DECODE_HOT void keep(walk_t *w, av_t v) {
     cap_t *c = w->cap;
 
     if (!c || c->oom || !w->n_path || !w->path[0].name)

@@ -145,11 +145,6 @@ typedef struct scan_s {
     const char *p, *end;
 } scan_t;
 
-/* Inlined where they are called, whatever the compiler weighs: a message
- * is some 20 strings and 10 scalars, and the calls were an eighth of the
- * instructions of a JSON event (callgrind, decode_frames -i). */
-#define HOT static inline __attribute__((always_inline))
-
 /* Whitespace, out of line: the plain form rarely has any. */
 static void ws_skip(scan_t *c) {
     while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
@@ -172,7 +167,7 @@ static inline bool eat(scan_t *c, char ch) {
 }
 
 /* A string of printable ASCII without escapes; after the opening quote. */
-HOT bool plain_str(scan_t *c, const char **s, size_t *n) {
+AM_DECODE_HOT bool plain_str(scan_t *c, const char **s, size_t *n) {
     const char *q = c->p + am_utf8_json_plain_len(
                                (const unsigned char *)c->p,
                                (size_t)(c->end - c->p));
@@ -196,7 +191,7 @@ static bool literal(scan_t *c, const char *word) {
 
 /* A string, an integer (as JSON writes it, within long long), null, true
  * or false. */
-HOT bool scalar(scan_t *c, jv_t *v) {
+AM_DECODE_HOT bool scalar(scan_t *c, jv_t *v) {
     ws(c);
     if (c->p == c->end)
         return false;
