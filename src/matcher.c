@@ -544,7 +544,7 @@ static int match_domain(const am_matcher_t *m, am_match_ctx_t *ctx,
 }
 
 /* Hits of one asset: best first, so the first of each asset is kept. */
-static int cmp_hit_asset(const void *a, const void *b) {
+static inline int cmp_hit_asset(const void *a, const void *b) {
     const am_match_hit_t *x = a, *y = b;
     if (x->asset != y->asset)
         return x->asset < y->asset ? -1 : 1;
@@ -554,7 +554,7 @@ static int cmp_hit_asset(const void *a, const void *b) {
 }
 
 /* Final order: by tenant, then best first. */
-static int cmp_hit_result(const void *a, const void *b) {
+static inline int cmp_hit_result(const void *a, const void *b) {
     const am_match_hit_t *x = a, *y = b;
 
     if (x->tenant != y->tenant)
