@@ -255,11 +255,10 @@ static void init(void) {
 
 static void put_long(am_buf_t *b, int64_t v) {
     uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-    char *o;
+    char *o = am_buf_room(b, 10); /* written in place: 1-10 bytes */
 
-    if ((b->oom || b->len + 11 > b->cap) && !am_buf_reserve(b, 10))
+    if (!o)
         return;
-    o = b->data + b->len; /* written in place: a varint is 1-10 bytes */
     while (z >= 0x80) {
         *o++ = (char)(z | 0x80);
         z >>= 7;

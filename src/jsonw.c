@@ -44,7 +44,7 @@ void am_buf_putc(am_buf_t *b, char c) {
 
 void am_buf_printf(am_buf_t *b, const char *fmt, ...) {
     va_list ap;
-    char small[128];
+    char small[128], *o;
     int n;
 
     va_start(ap, fmt);
@@ -56,10 +56,10 @@ void am_buf_printf(am_buf_t *b, const char *fmt, ...) {
         am_buf_append(b, small, (size_t)n);
         return;
     }
-    if (!am_buf_reserve(b, (size_t)n))
+    if (!(o = am_buf_room(b, (size_t)n)))
         return;
     va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    vsnprintf(o, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
 }

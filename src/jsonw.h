@@ -32,12 +32,23 @@ static inline void am_buf_reset(am_buf_t *b) {
  *  @returns false once out of memory. */
 bool am_buf_reserve(am_buf_t *b, size_t n);
 
+/** @returns where up to \p n bytes (and a NUL) may be written at the end
+ *           of \p b, or NULL once out of memory.  The caller then adds
+ *           what it wrote to b->len and ends it with a NUL. */
+static inline char *am_buf_room(am_buf_t *b, size_t n) {
+    if ((b->oom || b->len + n + 1 > b->cap) && !am_buf_reserve(b, n))
+        return NULL;
+    return b->data + b->len;
+}
+
 /* Inline: the encoders append a few bytes at a time, a notification is a
  * hundred appends, and the call cost more than the copy. */
 static inline void am_buf_append(am_buf_t *b, const void *p, size_t n) {
-    if ((b->oom || b->len + n + 1 > b->cap) && !am_buf_reserve(b, n))
+    char *o = am_buf_room(b, n);
+
+    if (!o)
         return;
-    memcpy(b->data + b->len, p, n);
+    memcpy(o, p, n);
     b->len += n;
     b->data[b->len] = '\0';
 }
