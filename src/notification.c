@@ -46,8 +46,8 @@ static int ns_bytes(const char *ns, unsigned char out[16]) {
     }
     if (k != 16)
         return -1;
-    if (strlen(ns) < sizeof(last)) {
-        memcpy(last, ns, strlen(ns) + 1);
+    if ((k = strlen(ns)) < sizeof(last)) {
+        memcpy(last, ns, k + 1);
         memcpy(last_bytes, out, 16);
     }
     return 0;

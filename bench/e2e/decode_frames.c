@@ -60,18 +60,15 @@ static int on_event(am_event_t *ev, void *opaque) {
     }
     am_notification_prefetch(am_matcher_inventory(p->m), res, (size_t)n);
     for (int i = 0; i < n; i++) {
-        const char *tenant =
-            am_inventory_tenant(am_matcher_inventory(p->m), res[i].tenant);
-        char id[AM_UUID_STRLEN];
+        /* No id given: the encoder makes it (the service makes it first,
+         * for its headers: the same work). */
         am_notification_t nt = {.inv = am_matcher_inventory(p->m),
                                 .ev = ev,
                                 .result = &res[i],
                                 .match_time = p->match_time,
-                                .cl = p->cl,
-                                .id = id};
+                                .cl = p->cl};
         am_buf_reset(&p->out);
-        if (am_notification_id(tenant, ev->id, id) < 0 ||
-            am_encode_avro(&p->out, &nt, -1, err, sizeof(err)) < 0) {
+        if (am_encode_avro(&p->out, &nt, -1, err, sizeof(err)) < 0) {
             fprintf(stderr, "decode_frames: encoding: %s\n", err);
             exit(1);
         }
