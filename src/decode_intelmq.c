@@ -29,7 +29,6 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,7 @@
 
 #include "asn_table.h"
 #include "jsonw.h"
+#include "sha1.h"
 
 /* Keys mapped to event fields (not context). */
 static const char *const mapped_keys[] = {
@@ -264,25 +264,22 @@ static int build_context(am_event_t *ev, json_t *root, char *err,
 
 /* "intelmq:" + hex SHA-1 of the canonical JSON of the event. */
 static int make_id(am_event_t *ev, json_t *root, char *err, size_t err_size) {
-    static const char hex[] = "0123456789abcdef";
     char *text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    char id[8 + 2 * EVP_MAX_MD_SIZE + 1];
+    unsigned char md[AM_SHA1_LEN];
+    char id[8 + 2 * AM_SHA1_LEN + 1];
+    am_sha1_t h;
 
-    if (!text ||
-        !EVP_Digest(text, strlen(text), md, &md_len, EVP_sha1(), NULL)) {
-        free(text);
+    if (!text) {
         snprintf(err, err_size, "out of memory");
         return -1;
     }
+    am_sha1_init(&h);
+    am_sha1_update(&h, text, strlen(text));
+    am_sha1_final(&h, md);
     free(text);
     memcpy(id, "intelmq:", 8);
-    for (unsigned int i = 0; i < md_len; i++) {
-        id[8 + 2 * i] = hex[md[i] >> 4];
-        id[8 + 2 * i + 1] = hex[md[i] & 15];
-    }
-    if (!(ev->id = am_event_strdup(ev, id, 8 + 2 * (size_t)md_len))) {
+    am_sha1_hex(md, id + 8);
+    if (!(ev->id = am_event_strdup(ev, id, 8 + 2 * AM_SHA1_LEN))) {
         snprintf(err, err_size, "out of memory");
         return -1;
     }

@@ -42,7 +42,6 @@
 #include "decode_shadowserver.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +51,7 @@
 #include "asn_table.h"
 #include "csv.h"
 #include "jsonw.h"
+#include "sha1.h"
 
 /* A header with more columns is not taken for a report (the widest report
  * in the schema has under 100). */
@@ -392,13 +392,13 @@ static int cmp_fields(const void *a, const void *b) {
     return x < y ? -1 : x > y; /* columns of one name: in row order */
 }
 
-static void hash_part(EVP_MD_CTX *ctx, const char *s, size_t n) {
+static void hash_part(am_sha1_t *h, const char *s, size_t n) {
     unsigned char len[8];
 
     for (int i = 0; i < 8; i++)
         len[i] = (unsigned char)((uint64_t)n >> (8 * i));
-    EVP_DigestUpdate(ctx, len, sizeof(len));
-    EVP_DigestUpdate(ctx, s, n);
+    am_sha1_update(h, len, sizeof(len));
+    am_sha1_update(h, s, n);
 }
 
 /* "shadowserver:" + hex SHA-1 of the report type and the sorted, non-empty
@@ -407,18 +407,15 @@ static void hash_part(EVP_MD_CTX *ctx, const char *s, size_t n) {
 static int make_id(am_event_t *ev, ss_field_t *fields, size_t n,
                    const am_csv_field_t *extra, size_t n_extra, char *err,
                    size_t err_size) {
-    static const char hex[] = "0123456789abcdef";
     ss_field_t **order =
         am_arena_alloc(&ev->arena, (n ? n : 1) * sizeof(*order));
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    char id[13 + 2 * EVP_MAX_MD_SIZE + 1];
+    unsigned char md[AM_SHA1_LEN];
+    char id[13 + 2 * AM_SHA1_LEN + 1];
+    am_sha1_t h;
     size_t k = 0;
     const char *rt = ev->report_type ? ev->report_type : "";
 
-    if (!order || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL)) {
-        EVP_MD_CTX_free(ctx);
+    if (!order) {
         snprintf(err, err_size, "out of memory");
         return -1;
     }
@@ -430,26 +427,23 @@ static int make_id(am_event_t *ev, ss_field_t *fields, size_t n,
             order[k++] = &fields[i];
     }
     qsort(order, k, sizeof(*order), cmp_fields);
-    hash_part(ctx, rt, strlen(rt));
+    am_sha1_init(&h);
+    hash_part(&h, rt, strlen(rt));
     for (size_t i = 0; i < k; i++) {
         const char *s;
         size_t len;
         value(order[i], &s, &len);
-        hash_part(ctx, order[i]->name, order[i]->name_len);
-        hash_part(ctx, s, len);
+        hash_part(&h, order[i]->name, order[i]->name_len);
+        hash_part(&h, s, len);
     }
     for (size_t i = 0; i < n_extra; i++) {
-        hash_part(ctx, "", 0);
-        hash_part(ctx, extra[i].s, extra[i].len);
+        hash_part(&h, "", 0);
+        hash_part(&h, extra[i].s, extra[i].len);
     }
-    EVP_DigestFinal_ex(ctx, md, &md_len);
-    EVP_MD_CTX_free(ctx);
+    am_sha1_final(&h, md);
     memcpy(id, "shadowserver:", 13);
-    for (unsigned int i = 0; i < md_len; i++) {
-        id[13 + 2 * i] = hex[md[i] >> 4];
-        id[13 + 2 * i + 1] = hex[md[i] & 15];
-    }
-    ev->id = am_event_strdup(ev, id, 13 + 2 * (size_t)md_len);
+    am_sha1_hex(md, id + 13);
+    ev->id = am_event_strdup(ev, id, 13 + 2 * AM_SHA1_LEN);
     if (!ev->id) {
         snprintf(err, err_size, "out of memory");
         return -1;

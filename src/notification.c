@@ -1,9 +1,9 @@
 #include "notification.h"
 
-#include <openssl/evp.h>
-#include <pthread.h>
 #include <string.h>
 #include <time.h>
+
+#include "sha1.h"
 
 static int hexval(char c) {
     if (c >= '0' && c <= '9')
@@ -14,13 +14,6 @@ static int hexval(char c) {
         return c - 'A' + 10;
     return -1;
 }
-
-static EVP_MD *sha1;
-static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
-
-/* Fetched once: EVP_sha1() makes every EVP_DigestInit_ex() look the
- * implementation up again, which cost more than the hash itself. */
-static void sha1_fetch(void) { sha1 = EVP_MD_fetch(NULL, "SHA1", NULL); }
 
 /* The 16 bytes of namespace \p ns ("xxxxxxxx-xxxx-..."), or -1.  Callers
  * pass the same namespace again and again (one per notification), and
@@ -59,25 +52,17 @@ static int uuid5_parts(const char *ns, const void *const *parts,
                        const size_t *lens, size_t n_parts,
                        char out[AM_UUID_STRLEN]) {
     static const char hex[] = "0123456789abcdef";
-    unsigned char nsb[16], md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    EVP_MD_CTX *mdc;
+    unsigned char nsb[16], md[AM_SHA1_LEN];
+    am_sha1_t h;
     char *o = out;
-    int ok;
 
     if (ns_bytes(ns, nsb) < 0)
         return -1;
-    pthread_once(&sha1_once, sha1_fetch);
-    if (!sha1 || !(mdc = EVP_MD_CTX_new()))
-        return -1;
-    ok = EVP_DigestInit_ex(mdc, sha1, NULL) &&
-         EVP_DigestUpdate(mdc, nsb, sizeof(nsb));
-    for (size_t i = 0; ok && i < n_parts; i++)
-        ok = EVP_DigestUpdate(mdc, parts[i], lens[i]);
-    ok = ok && EVP_DigestFinal_ex(mdc, md, &md_len);
-    EVP_MD_CTX_free(mdc);
-    if (!ok)
-        return -1;
+    am_sha1_init(&h);
+    am_sha1_update(&h, nsb, sizeof(nsb));
+    for (size_t i = 0; i < n_parts; i++)
+        am_sha1_update(&h, parts[i], lens[i]);
+    am_sha1_final(&h, md);
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
     for (int i = 0; i < 16; i++) {
