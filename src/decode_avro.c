@@ -735,13 +735,9 @@ static int scan_observables(am_event_t *ev, const cap_t *c, char *err,
     }
     if (get_int(c, Q_ASN, 0, UINT32_MAX, &asn, &present, err, err_size) < 0)
         return -1;
-    if (present) {
-        char num[24];
-        int len = snprintf(num, sizeof(num), "%" PRId64, asn);
-        if (am_event_add_field_observable(ev, AM_OBS_ASN, num, (size_t)len, "asn", -1, err,
-                    err_size) < 0)
-            return -1;
-    }
+    if (present &&
+        am_event_add_field_asn(ev, asn, "asn", -1, err, err_size) < 0)
+        return -1;
     return 0;
 }
 

@@ -422,23 +422,6 @@ static int get_int(am_event_t *ev, const native_t *nv, int f, int lo,
     return 0;
 }
 
-/* An AS number given as a JSON integer, as text. */
-static int add_asn(am_event_t *ev, long long asn, const char *field,
-                   long index, char *err, size_t err_size) {
-    char num[24], *p = num + sizeof(num);
-    unsigned long long u = asn < 0 ? 0 - (unsigned long long)asn
-                                   : (unsigned long long)asn;
-
-    do
-        *--p = (char)('0' + u % 10);
-    while ((u /= 10));
-    if (asn < 0)
-        *--p = '-';
-    return am_event_add_field_observable(ev, AM_OBS_ASN, p,
-                                         (size_t)(num + sizeof(num) - p),
-                                         field, index, err, err_size);
-}
-
 static int decode_observables(am_event_t *ev, const native_t *nv, char *err,
                               size_t err_size) {
     if (nv->f[F_OBSERVABLES].t != JV_ARRAY) {
@@ -463,8 +446,8 @@ static int decode_observables(am_event_t *ev, const native_t *nv, char *err,
             return -1;
         }
         if (o->value.t == JV_INT && type == AM_OBS_ASN) {
-            if (add_asn(ev, o->value.i, "observables", (long)i, err,
-                        err_size) < 0)
+            if (am_event_add_field_asn(ev, o->value.i, "observables",
+                                       (long)i, err, err_size) < 0)
                 return -1;
             continue;
         }
@@ -497,7 +480,7 @@ static int decode_scan(am_event_t *ev, const native_t *nv, char *err,
         if (v->t == JV_ABSENT || v->t == JV_NULL)
             continue;
         if (v->t == JV_INT && obs[k].type == AM_OBS_ASN) {
-            if (add_asn(ev, v->i, name, -1, err, err_size) < 0)
+            if (am_event_add_field_asn(ev, v->i, name, -1, err, err_size) < 0)
                 return -1;
             continue;
         }

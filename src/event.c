@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "asn_table.h"
+#include "decimal.h"
 #include "url.h"
 
 static const char *const obs_names[AM_OBS__COUNT] = {
@@ -176,6 +177,15 @@ int am_event_add_field_observable(am_event_t *ev, am_obs_type_t type,
     else
         snprintf(err, err_size, "field '%s': %s", field, why);
     return -1;
+}
+
+int am_event_add_field_asn(am_event_t *ev, long long asn, const char *field,
+                           long index, char *err, size_t err_size) {
+    char num[AM_DECIMAL_MAX], *p = am_decimal(asn, num + sizeof(num));
+
+    return am_event_add_field_observable(ev, AM_OBS_ASN, p,
+                                         (size_t)(num + sizeof(num) - p),
+                                         field, index, err, err_size);
 }
 
 int am_event_add_cve(am_event_t *ev, const char *s, size_t n) {

@@ -129,6 +129,11 @@ int am_event_add_field_observable(am_event_t *ev, am_obs_type_t type,
                                   const char *s, size_t n, const char *field,
                                   long index, char *err, size_t err_size);
 
+/** @brief An AS number given as an integer, as am_event_add_field_observable()
+ *         adds its text. */
+int am_event_add_field_asn(am_event_t *ev, long long asn, const char *field,
+                           long index, char *err, size_t err_size);
+
 /**
  * @brief Appends a CVE id (upper-cased; duplicates dropped).
  * @returns 0, or -1 when out of memory or over AM_EVENT_MAX_CVES.
