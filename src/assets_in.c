@@ -16,6 +16,7 @@
 #include "avro_schema.h"
 #include "utf8.h"
 #include "kafka_conf.h"
+#include "kafka_out.h"
 #include "log.h"
 
 #define AM_ASSETS_FLUSH_MS 10000
@@ -271,16 +272,10 @@ struct am_assets_in_s {
 
 static void dead_letter(am_assets_in_t *ai, const rd_kafka_message_t *rkm,
                         const char *reason) {
-    rd_kafka_headers_t *h = rd_kafka_headers_new(6);
-    char num[24];
+    rd_kafka_headers_t *h = am_kafka_out_headers(
+        rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset, 2);
     rd_kafka_resp_err_t e;
 
-    rd_kafka_header_add(h, "am-origin-topic", -1,
-                        rd_kafka_topic_name(rkm->rkt), -1);
-    snprintf(num, sizeof(num), "%d", (int)rkm->partition);
-    rd_kafka_header_add(h, "am-origin-partition", -1, num, -1);
-    snprintf(num, sizeof(num), "%lld", (long long)rkm->offset);
-    rd_kafka_header_add(h, "am-origin-offset", -1, num, -1);
     rd_kafka_header_add(h, "am-dlq-reason", -1, "invalid_asset", -1);
     rd_kafka_header_add(h, "am-error", -1, reason, -1);
     AM_LOG(AM_LOG_WARNING, "assets [%d] @%lld: %s", (int)rkm->partition,

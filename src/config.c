@@ -220,6 +220,12 @@ static const char help[] =
     "  window.max_bytes          and this much memory (KB, MB, GB); 0\n"
     "                            turns retroactive matching off [512MB]\n";
 
+static const char *const output_names[] = {"json", "avro", "stix"};
+
+const char *am_output_format_name(am_output_format_t f) {
+    return output_names[f];
+}
+
 const char *am_config_help(void) {
     return help;
 }
@@ -261,18 +267,16 @@ int am_config_set(am_config_t *cfg, const char *key, const char *value,
         return 0;
     }
     if (!strcmp(key, "output.format")) {
-        if (!strcmp(value, "json"))
-            cfg->output_format = AM_OUTPUT_JSON;
-        else if (!strcmp(value, "avro"))
-            cfg->output_format = AM_OUTPUT_AVRO;
-        else if (!strcmp(value, "stix"))
-            cfg->output_format = AM_OUTPUT_STIX;
-        else {
+        int f = AM_OUTPUT_JSON;
+        while (f <= AM_OUTPUT_STIX && strcmp(value, output_names[f]))
+            f++;
+        if (f > AM_OUTPUT_STIX) {
             snprintf(err, err_size,
                      "output.format: '%s' is not one of json, avro, stix",
                      value);
             return -1;
         }
+        cfg->output_format = (am_output_format_t)f;
         return 0;
     }
     if (!strcmp(key, "output.schema_id")) {

@@ -104,4 +104,7 @@ int am_config_set_arg(am_config_t *cfg, const char *arg, char *err,
 /** @returns the text of the README's key table (for --help). */
 const char *am_config_help(void);
 
+/** @brief "json", "avro" or "stix": as output.format names \p f. */
+const char *am_output_format_name(am_output_format_t f);
+
 #endif

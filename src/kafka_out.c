@@ -2,8 +2,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "decimal.h"
 #include "kafka_conf.h"
 #include "log.h"
 
@@ -122,6 +124,39 @@ int am_kafka_out_produce(am_kafka_out_t *out, const char *topic,
         return -1;
     }
     return 0;
+}
+
+/* A header whose name is a string literal: its length is known. */
+#define ADD(h, name, value, len)                                              \
+    rd_kafka_header_add((h), name, sizeof(name) - 1, (value), (ssize_t)(len))
+
+rd_kafka_headers_t *am_kafka_out_headers(const char *topic, int32_t partition,
+                                         int64_t offset, size_t more) {
+    rd_kafka_headers_t *h = rd_kafka_headers_new(3 + more);
+    char num[AM_DECIMAL_MAX], *end = num + sizeof(num), *p;
+
+    if (!topic)
+        return h;
+    ADD(h, "am-origin-topic", topic, strlen(topic));
+    p = am_decimal(partition, end);
+    ADD(h, "am-origin-partition", p, end - p);
+    p = am_decimal(offset, end);
+    ADD(h, "am-origin-offset", p, end - p);
+    return h;
+}
+
+void am_kafka_out_notification_headers(rd_kafka_headers_t *h,
+                                       am_output_format_t fmt,
+                                       const char *event_id, const char *id) {
+    static const char *const content_types[] = {
+        "application/json", "avro/binary",
+        "application/stix+json;version=2.1"};
+    const char *name = am_output_format_name(fmt);
+
+    ADD(h, "content-type", content_types[fmt], strlen(content_types[fmt]));
+    ADD(h, "am-format", name, strlen(name));
+    ADD(h, "am-event-id", event_id, strlen(event_id));
+    ADD(h, "am-notification-id", id, strlen(id));
 }
 
 int am_kafka_out_prepare(am_kafka_out_t *out, const char *topic,

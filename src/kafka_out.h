@@ -48,6 +48,23 @@ int am_kafka_out_produce(am_kafka_out_t *out, const char *topic,
                          am_kafka_track_t *t);
 
 /**
+ * @brief A header list for a record caused by the input message at \p topic
+ *        [\p partition] @ \p offset: am-origin-topic, am-origin-partition
+ *        and am-origin-offset (none when \p topic is NULL), with room for
+ *        \p more headers the caller adds.
+ */
+rd_kafka_headers_t *am_kafka_out_headers(const char *topic, int32_t partition,
+                                         int64_t offset, size_t more);
+
+/**
+ * @brief Adds what a notification says of itself to \p h: content-type
+ *        and am-format (of \p fmt), am-event-id and am-notification-id.
+ */
+void am_kafka_out_notification_headers(rd_kafka_headers_t *h,
+                                       am_output_format_t fmt,
+                                       const char *event_id, const char *id);
+
+/**
  * @brief Looks \p topic up on the cluster now, waiting up to \p timeout_ms,
  *        so that the first record to it does not wait for its metadata;
  *        a topic the cluster does not know (or a cluster not reached) is

@@ -12,6 +12,7 @@
 #include "encode_avro.h"
 #include "encode_json.h"
 #include "encode_stix.h"
+#include "kafka_out.h"
 #include "log.h"
 #include "notification.h"
 
@@ -24,10 +25,6 @@ struct am_retro_s {
     am_match_ctx_t *ctx;
     am_buf_t buf;
 };
-
-static const char *const content_types[] = {
-    "application/json", "avro/binary", "application/stix+json;version=2.1"};
-static const char *const output_names[] = {"json", "avro", "stix"};
 
 am_retro_t *am_retro_new(const am_config_t *cfg, am_window_t *win,
                          const am_classify_t *cl, am_metrics_t *metrics) {
@@ -113,24 +110,14 @@ static void produce(am_retro_t *r, rd_kafka_t *rk, const am_notification_t *nt,
     const am_origin_t *o = nt->origin;
     rd_kafka_headers_t *h;
     rd_kafka_resp_err_t e;
-    char id[AM_UUID_STRLEN], num[24];
+    char id[AM_UUID_STRLEN];
 
     if (encode(r, nt) < 0 || am_notification_id(tenant, nt->ev->id, id) < 0)
         return;
-    h = rd_kafka_headers_new(10);
-    if (o && o->topic) {
-        rd_kafka_header_add(h, "am-origin-topic", -1, o->topic, -1);
-        snprintf(num, sizeof(num), "%d", (int)o->partition);
-        rd_kafka_header_add(h, "am-origin-partition", -1, num, -1);
-        snprintf(num, sizeof(num), "%lld", (long long)o->offset);
-        rd_kafka_header_add(h, "am-origin-offset", -1, num, -1);
-    }
-    rd_kafka_header_add(h, "content-type", -1,
-                        content_types[r->cfg->output_format], -1);
-    rd_kafka_header_add(h, "am-format", -1,
-                        output_names[r->cfg->output_format], -1);
-    rd_kafka_header_add(h, "am-event-id", -1, nt->ev->id, -1);
-    rd_kafka_header_add(h, "am-notification-id", -1, id, -1);
+    h = am_kafka_out_headers(o ? o->topic : NULL, o ? o->partition : 0,
+                             o ? o->offset : 0, 5);
+    am_kafka_out_notification_headers(h, r->cfg->output_format, nt->ev->id,
+                                      id);
     rd_kafka_header_add(h, "am-retroactive", -1, "true", -1);
     for (;;) {
         e = rd_kafka_producev(

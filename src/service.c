@@ -116,9 +116,6 @@ struct am_service_s {
     int64_t lag, queue_depth, assigned;
 };
 
-static const char *const content_types[] = {
-    "application/json", "avro/binary", "application/stix+json;version=2.1"};
-static const char *const output_names[] = {"json", "avro", "stix"};
 
 /* Before partitions go: every record in flight is waited for, so that
  * their offsets can be committed by the one who did the work. */
@@ -249,17 +246,10 @@ void am_service_destroy(am_service_t *s) {
 }
 
 /* The headers every record carries back to its input. */
-static rd_kafka_headers_t *origin_headers(const rd_kafka_message_t *rkm) {
-    rd_kafka_headers_t *h = rd_kafka_headers_new(8);
-    char num[24];
-
-    rd_kafka_header_add(h, "am-origin-topic", -1,
-                        rd_kafka_topic_name(rkm->rkt), -1);
-    snprintf(num, sizeof(num), "%d", (int)rkm->partition);
-    rd_kafka_header_add(h, "am-origin-partition", -1, num, -1);
-    snprintf(num, sizeof(num), "%lld", (long long)rkm->offset);
-    rd_kafka_header_add(h, "am-origin-offset", -1, num, -1);
-    return h;
+static rd_kafka_headers_t *origin_headers(const rd_kafka_message_t *rkm,
+                                          size_t more) {
+    return am_kafka_out_headers(rd_kafka_topic_name(rkm->rkt), rkm->partition,
+                                rkm->offset, more);
 }
 
 static record_t *add_record(lane_t *l, rec_kind_t kind) {
@@ -353,13 +343,9 @@ static int on_event(am_event_t *ev, void *opaque) {
         r->key_len = strlen(tenant);
         r->off = start;
         r->len = out->len - start;
-        r->h = origin_headers(l->rkm);
-        rd_kafka_header_add(r->h, "content-type", -1,
-                            content_types[s->cfg->output_format], -1);
-        rd_kafka_header_add(r->h, "am-format", -1,
-                            output_names[s->cfg->output_format], -1);
-        rd_kafka_header_add(r->h, "am-event-id", -1, ev->id, -1);
-        rd_kafka_header_add(r->h, "am-notification-id", -1, id, -1);
+        r->h = origin_headers(l->rkm, 4);
+        am_kafka_out_notification_headers(r->h, s->cfg->output_format,
+                                          ev->id, id);
     }
     return 0;
 }
@@ -414,7 +400,7 @@ static void dead_letter(lane_t *l, am_format_t fmt, int decoded) {
     r->metric = reason;
     r->key = rkm->key;
     r->key_len = rkm->key_len;
-    r->h = origin_headers(rkm);
+    r->h = origin_headers(rkm, 6);
     rd_kafka_header_add(r->h, "am-dlq-reason", -1, am_dlq_reason_name(reason),
                         -1);
     rd_kafka_header_add(r->h, "am-error", -1, l->first_reject, -1);
@@ -653,7 +639,8 @@ int am_service_run(am_service_t *s, volatile sig_atomic_t *stop) {
            "consuming %s and %s; notifications to %s (%s); %zu matching "
            "thread%s",
            s->cfg->topic_indicators, s->cfg->topic_scan_results,
-           s->cfg->topic_notifications, output_names[s->cfg->output_format],
+           s->cfg->topic_notifications,
+           am_output_format_name(s->cfg->output_format),
            s->n_lanes, s->n_lanes == 1 ? "" : "s");
     while (!*stop && !am_kafka_in_failed(s->in)) {
         size_t n = am_kafka_in_poll(s->in, s->msgs, s->cfg->batch_size, 100);

@@ -1,6 +1,6 @@
 /*
- * config: the count keys, and consumer.threads given or taken from the
- * CPUs the process may run on.
+ * config: the count keys, output.format, and consumer.threads given or
+ * taken from the CPUs the process may run on.
  */
 #include <criterion/criterion.h>
 #include <sched.h>
@@ -81,5 +81,31 @@ Test(config, count_keys_set_their_own_fields) {
     cr_assert_eq(cfg.workers, 5);
     cr_assert_eq(cfg.threads, 6);
     cr_assert_eq(cfg.rebuild_max_changes, 12345);
+    am_config_free(&cfg);
+}
+
+Test(config, output_format_by_its_name) {
+    static const struct {
+        const char *name;
+        am_output_format_t f;
+    } formats[] = {{"json", AM_OUTPUT_JSON},
+                   {"avro", AM_OUTPUT_AVRO},
+                   {"stix", AM_OUTPUT_STIX}};
+    am_config_t cfg;
+    char err[256];
+
+    am_config_init(&cfg);
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        set(&cfg, "output.format", formats[i].name);
+        cr_assert_eq(cfg.output_format, formats[i].f, "%s", formats[i].name);
+        cr_assert_str_eq(am_output_format_name(cfg.output_format),
+                         formats[i].name);
+    }
+    cr_assert_eq(am_config_set(&cfg, "output.format", "xml", err,
+                               sizeof(err)),
+                 -1);
+    cr_assert_str_eq(err, "output.format: 'xml' is not one of json, avro, "
+                          "stix");
+    cr_assert_eq(cfg.output_format, AM_OUTPUT_STIX, "a refused value left");
     am_config_free(&cfg);
 }

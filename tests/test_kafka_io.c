@@ -245,3 +245,52 @@ Test(kafka_io, a_message_without_records_waits_for_those_before_it) {
         rd_kafka_message_destroy(msgs[i]);
     am_kafka_in_destroy(in);
 }
+
+static const char *hval(rd_kafka_headers_t *h, const char *name,
+                        char out[64]) {
+    const void *v;
+    size_t n;
+
+    if (rd_kafka_header_get_last(h, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return NULL;
+    cr_assert_lt(n, 64);
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return out;
+}
+
+Test(kafka_io, records_say_where_they_came_from_and_what_they_are) {
+    rd_kafka_headers_t *h =
+        am_kafka_out_headers("indicators", 17, INT64_C(9007199254740993), 4);
+    char v[64];
+
+    am_kafka_out_notification_headers(h, AM_OUTPUT_AVRO, "ind-1", "nid-1");
+    cr_assert_eq(rd_kafka_header_cnt(h), 7);
+    cr_assert_str_eq(hval(h, "am-origin-topic", v), "indicators");
+    cr_assert_str_eq(hval(h, "am-origin-partition", v), "17");
+    cr_assert_str_eq(hval(h, "am-origin-offset", v), "9007199254740993");
+    cr_assert_str_eq(hval(h, "content-type", v), "avro/binary");
+    cr_assert_str_eq(hval(h, "am-format", v), "avro");
+    cr_assert_str_eq(hval(h, "am-event-id", v), "ind-1");
+    cr_assert_str_eq(hval(h, "am-notification-id", v), "nid-1");
+    rd_kafka_headers_destroy(h);
+
+    /* Offset 0 is a number too; STIX says its version. */
+    h = am_kafka_out_headers("scan-results", 0, 0, 4);
+    am_kafka_out_notification_headers(h, AM_OUTPUT_STIX, "e", "n");
+    cr_assert_str_eq(hval(h, "am-origin-partition", v), "0");
+    cr_assert_str_eq(hval(h, "am-origin-offset", v), "0");
+    cr_assert_str_eq(hval(h, "content-type", v),
+                     "application/stix+json;version=2.1");
+    cr_assert_str_eq(hval(h, "am-format", v), "stix");
+    rd_kafka_headers_destroy(h);
+
+    /* No input (a retroactive match of a stored indicator): no origin. */
+    h = am_kafka_out_headers(NULL, 3, 5, 4);
+    am_kafka_out_notification_headers(h, AM_OUTPUT_JSON, "e", "n");
+    cr_assert_eq(rd_kafka_header_cnt(h), 4);
+    cr_assert_null(hval(h, "am-origin-topic", v));
+    cr_assert_str_eq(hval(h, "content-type", v), "application/json");
+    cr_assert_str_eq(hval(h, "am-format", v), "json");
+    rd_kafka_headers_destroy(h);
+}
