@@ -99,7 +99,6 @@ typedef struct cap_s {
 
 typedef struct walk_s {
     const uint8_t *p, *end;
-    int depth;
     struct {
         const char *name; /* record field, or NULL: element index */
         int64_t index;    /* element index, or the field's index */
@@ -345,8 +344,17 @@ static int walk(walk_t *w, const node_t *nd) {
     int64_t v;
     int rc = 0;
 
-    if (++w->depth > MAX_DEPTH)
-        return fail(w, "nested too deep");
+    /* A union is the branch its index names, walked here rather than by a
+     * call of its own: most fields are [null, T].  Only records, arrays
+     * and maps nest, and each checks the depth of the path it pushes. */
+    while (nd->t == AVRO_UNION) {
+        if (read_long(w, &v) < 0)
+            return -1;
+        if (v < 0 || v >= nd->n)
+            return fail(w, "union index %" PRId64 " out of range 0..%d", v,
+                        nd->n - 1);
+        nd = nd->kid[v];
+    }
     switch (nd->t) {
     case AVRO_NULL:
         keep(w, (av_t){AVRO_NULL, 0, NULL, 0, NULL});
@@ -404,18 +412,9 @@ static int walk(walk_t *w, const node_t *nd) {
     case AVRO_RECORD:
         rc = walk_record(w, nd);
         break;
-    case AVRO_UNION:
-        rc = read_long(w, &v);
-        if (rc == 0 && (v < 0 || v >= nd->n))
-            rc = fail(w, "union index %" PRId64 " out of range 0..%d", v,
-                      nd->n - 1);
-        if (rc == 0)
-            rc = walk(w, nd->kid[v]);
-        break;
     default:
         rc = fail(w, "unsupported Avro type");
     }
-    w->depth--;
     return rc;
 }
 
@@ -428,7 +427,6 @@ static int walk_event(const node_t *root, const uint8_t *p,
 
     w.p = p;
     w.end = end;
-    w.depth = 0;
     w.n_path = 0;
     w.cap = cap;
     w.err = err;
