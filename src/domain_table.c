@@ -461,6 +461,14 @@ size_t am_domain_table_suffixes(const am_domain_table_t *dt, const char *name,
     return probe_all(dt, name, len, hash, start, k, hits);
 }
 
+void am_domain_table_prefetch(const am_domain_table_t *dt, const char *name,
+                              size_t len) {
+    uint64_t hash[AM_DOMAIN_TABLE_MAX_HITS];
+    uint16_t start[AM_DOMAIN_TABLE_MAX_HITS];
+
+    suffix_hashes(dt, name, len, hash, start); /* which prefetches */
+}
+
 /*
  * Several names at once, in three passes so that each pass's cache misses
  * overlap across the names, not only within one: hash and fetch every

@@ -80,6 +80,11 @@ bool am_domain_table_find(const am_domain_table_t *dt, const char *name,
 size_t am_domain_table_suffixes(const am_domain_table_t *dt, const char *name,
                                 size_t len, am_domain_hit_t *hits);
 
+/** @brief Starts loading the slots am_domain_table_suffixes() of \p name
+ *         reads, for a caller with other work to do meanwhile. */
+void am_domain_table_prefetch(const am_domain_table_t *dt, const char *name,
+                              size_t len);
+
 /* Names looked up together by am_domain_table_suffixes_bulk(). */
 #define AM_DOMAIN_TABLE_BULK 16
 

@@ -812,6 +812,16 @@ size_t am_lpm_memory(const am_lpm_t *lpm) {
 
 /* The longest prefix containing the address of \p p, as a sorted index, or
  * NO_PARENT; its parent links then give every other one. */
+void am_lpm_prefetch(const am_lpm_t *lpm, const am_prefix_t *p) {
+    size_t s;
+
+    if (p->family != lpm->family)
+        return;
+    s = load_be64(p->addr) >> (64 - lpm->top_bits);
+    __builtin_prefetch(&lpm->top[s]);
+    __builtin_prefetch(&lpm->top_pfx[s]);
+}
+
 static uint32_t longest_at(const am_lpm_t *lpm, const am_prefix_t *p) {
     uint32_t pfx;
 

@@ -85,6 +85,13 @@ uint32_t am_lpm_lookup(const am_lpm_t *lpm, const uint8_t addr[16]);
 size_t am_lpm_covering(const am_lpm_t *lpm, const am_prefix_t *p,
                        uint32_t *values, size_t max);
 
+/**
+ * @brief Starts loading the top-table entries am_lpm_covering() and
+ *        am_lpm_overlapping() of \p p read first, so that a caller with
+ *        other work to do meanwhile does not wait for them.
+ */
+void am_lpm_prefetch(const am_lpm_t *lpm, const am_prefix_t *p);
+
 /* Called by am_lpm_overlapping() for each prefix; returning non-zero stops. */
 typedef int(am_lpm_visit_cb)(uint32_t value, const am_prefix_t *prefix,
                              void *opaque);

@@ -585,6 +585,18 @@ static inline void sort_hits(am_match_hit_t *h, size_t n,
     }
 }
 
+void am_matcher_prefetch(const am_matcher_t *m, const am_event_t *ev) {
+    for (size_t i = 0; i < ev->n_obs; i++) {
+        const am_observable_t *o = &ev->obs[i];
+
+        if (o->target == AM_TARGET_IP)
+            am_lpm_prefetch(m->lpm[o->prefix.family == AM_IPADDR_V4 ? 0 : 1],
+                            &o->prefix);
+        else if (o->target == AM_TARGET_DOMAIN)
+            am_domain_table_prefetch(m->domains, o->host, o->host_len);
+    }
+}
+
 int am_matcher_match(const am_matcher_t *m, am_match_ctx_t *ctx,
                      const am_event_t *ev,
                      const am_match_result_t **results) {

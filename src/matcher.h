@@ -103,6 +103,14 @@ am_match_ctx_t *am_match_ctx_new(void);
 void am_match_ctx_destroy(am_match_ctx_t *ctx);
 
 /**
+ * @brief Starts loading the first tables am_matcher_match() of \p ev will
+ *        read (the top entries of the address tables, the name table's
+ *        slots): at 1M assets each is a miss of the cache.  Call it some
+ *        work ahead of the match, e.g. before decoding the next message.
+ */
+void am_matcher_prefetch(const am_matcher_t *m, const am_event_t *ev);
+
+/**
  * @brief Matches \p ev.  *results points at one result per matching tenant,
  *        in tenant order, valid until the next call with \p ctx.
  * @returns the number of results, or -1 when out of memory.

@@ -71,7 +71,13 @@ typedef struct lane_s {
     alignas(AM_CACHE_LINE)
     am_service_t *s;
     am_match_ctx_t *ctx;
-    am_event_t ev;
+    am_event_t ev; /* the decoder's */
+    /* An event is matched one step late: on_event() starts loading the
+     * tables it will read and holds it while the next one is decoded,
+     * which gives the loads time to arrive (am_matcher_prefetch()). */
+    am_event_t held;
+    const rd_kafka_message_t *held_rkm; /* its message; NULL: none held */
+    size_t held_msg;
     chunk_t *c; /* the chunk in hand */
     /* The message in hand. */
     const rd_kafka_message_t *rkm;
@@ -179,6 +185,7 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
         lane_t *l = &s->lanes[s->n_lanes++];
         l->s = s;
         am_event_init(&l->ev);
+        am_event_init(&l->held);
         if (!(l->ctx = am_match_ctx_new())) {
             snprintf(err, err_size, "out of memory");
             goto fail;
@@ -233,6 +240,7 @@ void am_service_destroy(am_service_t *s) {
     for (size_t i = 0; i < s->n_lanes; i++) {
         am_match_ctx_destroy(s->lanes[i].ctx);
         am_event_free(&s->lanes[i].ev);
+        am_event_free(&s->lanes[i].held);
     }
     for (size_t i = 0; s->chunks && i < s->cap_chunks; i++) {
         am_buf_free(&s->chunks[i].out);
@@ -252,7 +260,7 @@ static rd_kafka_headers_t *origin_headers(const rd_kafka_message_t *rkm,
                                 rkm->offset, more);
 }
 
-static record_t *add_record(lane_t *l, rec_kind_t kind) {
+static record_t *add_record(lane_t *l, size_t msg, rec_kind_t kind) {
     chunk_t *c = l->c;
     record_t *r;
 
@@ -266,15 +274,15 @@ static record_t *add_record(lane_t *l, rec_kind_t kind) {
     }
     r = &c->rec[c->n_rec++];
     memset(r, 0, sizeof(*r));
-    r->msg = l->msg;
+    r->msg = msg;
     r->kind = kind;
     return r;
 }
 
 /* The message cannot be delivered as asked: its offset must not be
  * committed (each lane writes only its own messages' flags). */
-static void failed(lane_t *l) {
-    l->s->failed[l->msg] = true;
+static void failed(lane_t *l, size_t msg) {
+    l->s->failed[msg] = true;
 }
 
 static int encode(lane_t *l, const am_notification_t *nt) {
@@ -295,22 +303,23 @@ static int encode(lane_t *l, const am_notification_t *nt) {
     }
 }
 
-static int on_event(am_event_t *ev, void *opaque) {
-    lane_t *l = opaque;
+/* Classifies, matches and encodes \p ev of message \p msg (\p rkm) into
+ * the chunk's records.  @returns 0, or -1 when the message failed. */
+static int match_event(lane_t *l, am_event_t *ev,
+                       const rd_kafka_message_t *rkm, size_t msg) {
     am_service_t *s = l->s;
     const am_inventory_t *inv = am_matcher_inventory(s->m);
     const am_match_result_t *res;
-    am_origin_t origin = {rd_kafka_topic_name(l->rkm->rkt),
-                          l->rkm->partition, l->rkm->offset};
+    am_origin_t origin = {rd_kafka_topic_name(rkm->rkt), rkm->partition,
+                          rkm->offset};
     int n;
 
-    l->events++;
     if (s->cl)
         am_classify_event(s->cl, ev);
     if ((n = am_matcher_match(s->m, l->ctx, ev, &res)) < 0) {
         AM_LOG(AM_LOG_ERR, "matching: out of memory");
-        failed(l);
-        return 1;
+        failed(l, msg);
+        return -1;
     }
     am_notification_prefetch(inv, res, (size_t)n);
     /* Kept for assets added later (out of memory only costs them their
@@ -332,21 +341,52 @@ static int on_event(am_event_t *ev, void *opaque) {
         record_t *r;
 
         if (am_notification_id(tenant, ev->id, id) < 0 || encode(l, &nt) < 0 ||
-            out->oom || !(r = add_record(l, REC_NOTIFICATION))) {
+            out->oom || !(r = add_record(l, msg, REC_NOTIFICATION))) {
             out->len = start;
             out->oom = false;
-            failed(l);
-            return 1;
+            failed(l, msg);
+            return -1;
         }
         r->metric = res[i].hits[0].kind;
         r->key = tenant;
         r->key_len = strlen(tenant);
         r->off = start;
         r->len = out->len - start;
-        r->h = origin_headers(l->rkm, 4);
+        r->h = origin_headers(rkm, 4);
         am_kafka_out_notification_headers(r->h, s->cfg->output_format,
                                           ev->id, id);
     }
+    return 0;
+}
+
+/* Matches the held event, if any.  @returns match_event()'s. */
+static int release(lane_t *l) {
+    const rd_kafka_message_t *rkm = l->held_rkm;
+
+    if (!rkm)
+        return 0;
+    l->held_rkm = NULL;
+    return match_event(l, &l->held, rkm, l->held_msg);
+}
+
+/* Each event is held (its buffer swapped with the held one's, which the
+ * decoder resets before it fills it again) and the one held before it is
+ * matched now.  Records stay in the order of the messages: the held event
+ * of an earlier message is matched before anything of a later one. */
+static int on_event(am_event_t *ev, void *opaque) {
+    lane_t *l = opaque;
+    bool same = l->held_rkm && l->held_msg == l->msg;
+    am_event_t t;
+
+    l->events++;
+    am_matcher_prefetch(l->s->m, ev);
+    if (release(l) < 0 && same)
+        return 1; /* this message failed: the rest of it need not be read */
+    t = l->held;
+    l->held = *ev;
+    *ev = t;
+    l->held_rkm = l->rkm;
+    l->held_msg = l->msg;
     return 0;
 }
 
@@ -390,11 +430,11 @@ static void dead_letter(lane_t *l, am_format_t fmt, int decoded) {
     const rd_kafka_message_t *rkm = l->rkm;
     am_dlq_reason_t reason = dlq_reason(l, decoded);
     size_t len = rkm->len, room = l->s->dlq_max - AM_DLQ_HEADROOM;
-    record_t *r = add_record(l, REC_DEAD_LETTER);
+    record_t *r = add_record(l, l->msg, REC_DEAD_LETTER);
     char count[24];
 
     if (!r) {
-        failed(l);
+        failed(l, l->msg);
         return;
     }
     r->metric = reason;
@@ -457,8 +497,11 @@ static void process(lane_t *l, size_t msg) {
         l->rejects = 1;
     }
     l->consumed[l->topic][used]++;
-    if (l->rejects)
+    if (l->rejects) {
+        if (l->held_rkm && l->held_msg != msg)
+            release(l); /* an earlier message's records come first */
         dead_letter(l, used, n);
+    }
     l->rkm = NULL;
 }
 
@@ -488,6 +531,7 @@ static bool take_chunk(am_service_t *s, lane_t *l) {
     l->c = &s->chunks[k];
     for (size_t i = l->c->first; i < l->c->last; i++)
         process(l, i);
+    release(l);
     count(l);
     atomic_store_explicit(&l->c->done, true, memory_order_release);
     l->c = NULL;

@@ -574,6 +574,53 @@ Test(service, malformed_messages_go_to_dead_letter_and_it_goes_on,
     it_recs_free(&want);
 }
 
+/* Each event is matched while the next message is decoded.  A message
+ * rejected whole right after one whose event is still waiting must not
+ * put its dead letter before that event's notifications: the records of
+ * one message are produced together, in the order of the messages, and
+ * out of order the earlier message's would be lost. */
+Test(service, a_rejected_message_between_good_ones_loses_nothing,
+     .timeout = 60) {
+    static const char *const good[2] = {
+        "{\"id\":\"before-the-bad\",\"observables\":[{\"type\":\"ip\","
+        "\"value\":\"192.0.2.99\"}]}",
+        "{\"id\":\"after-the-bad\",\"observables\":[{\"type\":\"ip\","
+        "\"value\":\"192.0.2.99\"}]}"};
+    char *path = it_path("good.jsonl"), text[256];
+    it_recs_t dead, got, want = {0};
+    it_proc_t *p;
+
+    /* One partition: offsets 0, 1 and 2. */
+    it_produce("indicators", 0, NULL, good[0], strlen(good[0]));
+    it_produce("indicators", 0, NULL, "this is not json", 16);
+    it_produce("indicators", 0, NULL, good[1], strlen(good[1]));
+    it_flush();
+    p = it_run(NULL);
+    expect_processed(30);
+
+    dead = it_read("dead-letter");
+    IT_ASSERT(dead.n == 1 && dead.v[0].origin_offset == 1,
+              "%zu dead letters (the first from @%lld), 1 from @1 expected",
+              dead.n, dead.n ? dead.v[0].origin_offset : -1LL);
+    snprintf(text, sizeof(text), "%s\n%s\n", good[0], good[1]);
+    it_write_file(path, text, strlen(text));
+    got = it_read("notifications");
+    expect_format(&got, &want, "both good events", NULL,
+                  (const char *[]){path, NULL});
+    it_expect_notifications(&got, &want, false, "around a rejected one");
+    for (size_t i = 0; i < got.n; i++) {
+        long long o = strcmp(got.v[i].event_id, "before-the-bad") ? 2 : 0;
+        IT_ASSERT(got.v[i].origin_offset == o,
+                  "notification of %s says it came from @%lld, not @%lld",
+                  got.v[i].event_id, got.v[i].origin_offset, o);
+    }
+    stop_cleanly(p);
+    free(path);
+    it_recs_free(&dead);
+    it_recs_free(&got);
+    it_recs_free(&want);
+}
+
 /* ---- 6. SIGTERM in a steady stream --------------------------------------- */
 
 Test(service, sigterm_in_a_steady_stream_commits_what_it_did,
