@@ -127,7 +127,7 @@ int am_kafka_out_produce(am_kafka_out_t *out, const char *topic,
 }
 
 /* A header whose name is a string literal: its length is known. */
-#define ADD(h, name, value, len)                                              \
+#define ADD_HEADER(h, name, value, len)                                       \
     rd_kafka_header_add((h), name, sizeof(name) - 1, (value), (ssize_t)(len))
 
 rd_kafka_headers_t *am_kafka_out_headers(const char *topic, int32_t partition,
@@ -137,11 +137,11 @@ rd_kafka_headers_t *am_kafka_out_headers(const char *topic, int32_t partition,
 
     if (!topic)
         return h;
-    ADD(h, "am-origin-topic", topic, strlen(topic));
+    ADD_HEADER(h, "am-origin-topic", topic, strlen(topic));
     p = am_decimal(partition, end);
-    ADD(h, "am-origin-partition", p, end - p);
+    ADD_HEADER(h, "am-origin-partition", p, end - p);
     p = am_decimal(offset, end);
-    ADD(h, "am-origin-offset", p, end - p);
+    ADD_HEADER(h, "am-origin-offset", p, end - p);
     return h;
 }
 
@@ -153,10 +153,11 @@ void am_kafka_out_notification_headers(rd_kafka_headers_t *h,
         "application/stix+json;version=2.1"};
     const char *name = am_output_format_name(fmt);
 
-    ADD(h, "content-type", content_types[fmt], strlen(content_types[fmt]));
-    ADD(h, "am-format", name, strlen(name));
-    ADD(h, "am-event-id", event_id, strlen(event_id));
-    ADD(h, "am-notification-id", id, strlen(id));
+    ADD_HEADER(h, "content-type", content_types[fmt],
+               strlen(content_types[fmt]));
+    ADD_HEADER(h, "am-format", name, strlen(name));
+    ADD_HEADER(h, "am-event-id", event_id, strlen(event_id));
+    ADD_HEADER(h, "am-notification-id", id, strlen(id));
 }
 
 int am_kafka_out_prepare(am_kafka_out_t *out, const char *topic,

@@ -122,7 +122,6 @@ struct am_service_s {
     int64_t lag, queue_depth, assigned;
 };
 
-
 /* Before partitions go: every record in flight is waited for, so that
  * their offsets can be committed by the one who did the work. */
 static void on_revoke(void *opaque) {

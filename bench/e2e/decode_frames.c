@@ -9,7 +9,10 @@
  * inventory each event is also classified, matched and its notifications
  * encoded in Avro as the service does (without Kafka: no headers, no
  * produce), so the CPU per event of a lane can be measured alone; the
- * inventory's load is not timed.  COUNT past the file's end goes round
+ * inventory's load is not timed.  Each event is matched as soon as it is
+ * decoded: the service holds it one message longer, with its tables
+ * prefetched (service.c, on_event()), which instruction counts do not
+ * see but the wall-clock rate at 1M assets does.  COUNT past the file's end goes round
  * it again.  Under
  *   valgrind --tool=callgrind --toggle-collect=am_decode \
  *       build/bench/decode_frames [-i INVENTORY] FRAMES 20000
