@@ -190,9 +190,8 @@ static bool literal(scan_t *c, const char *word) {
 }
 
 /* A string, an integer (as JSON writes it, within long long), null, true
- * or false. */
+ * or false, where the scan is: after next_member() or ws(). */
 AM_DECODE_HOT bool scalar(scan_t *c, jv_t *v) {
-    ws(c);
     if (c->p == c->end)
         return false;
     if (*c->p == '"') {
@@ -247,21 +246,31 @@ static int obs_index(const char *s, size_t n) {
     return -1;
 }
 
-/* Opens an object's next member: its name's index by \p index.  @returns
- * 1 with *idx, 0 at the end of the object, -1 to give up. */
+/* Opens an object's next member: its name's index by \p index, and the
+ * scan at its value.  Whitespace is looked for once between two tokens.
+ * @returns 1 with *idx, 0 at the end of the object, -1 to give up. */
 static inline int next_member(scan_t *c, bool *first,
                               int (*index)(const char *, size_t), int *idx) {
     const char *s;
     size_t n;
 
-    if (eat(c, '}'))
-        return 0;
-    if (!*first && !eat(c, ','))
+    ws(c);
+    if (c->p == c->end)
         return -1;
+    if (*c->p == '}') {
+        c->p++;
+        return 0;
+    }
+    if (!*first) {
+        if (*c->p != ',')
+            return -1;
+        c->p++;
+    }
     *first = false;
     if (!eat(c, '"') || !plain_str(c, &s, &n) || !eat(c, ':') ||
         (*idx = index(s, n)) < 0)
         return -1;
+    ws(c);
     return 1;
 }
 
@@ -336,7 +345,6 @@ static bool parse_native(am_event_t *ev, const char *buf, size_t len,
         jv_t *v = &nv->f[idx];
         if (v->t != JV_ABSENT)
             return false; /* a duplicate: jansson rejects it, naming it */
-        ws(&c);
         if ((idx == F_OBSERVABLES || idx == F_CVES) && c.p < c.end &&
             *c.p == '[') {
             bool obs = idx == F_OBSERVABLES;
