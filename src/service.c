@@ -34,6 +34,9 @@
 /* Messages a lane takes at a time: 32 against 16 gave the lanes 6-19%
  * more events/s at 1M assets (fewer hand-overs; bench/README.md). */
 #define AM_CHUNK 32
+/* Events a lane keeps before it matches them: a chunk of large bundles is
+ * matched in parts. */
+#define AM_KEPT_MAX 256
 /* What two lanes must not share, lest every write of one reload the
  * other's line. */
 #define AM_CACHE_LINE 64
@@ -72,12 +75,13 @@ typedef struct lane_s {
     am_service_t *s;
     am_match_ctx_t *ctx;
     am_event_t ev; /* the decoder's */
-    /* An event is matched one step late: on_event() starts loading the
-     * tables it will read and holds it while the next one is decoded,
-     * which gives the loads time to arrive (am_matcher_prefetch()). */
-    am_event_t held;
-    const rd_kafka_message_t *held_rkm; /* its message; NULL: none held */
-    size_t held_msg;
+    /* A chunk is decoded first, then matched: on_event() starts loading
+     * the tables an event will read (am_matcher_prefetch()) and keeps
+     * it, and the chunk's events are matched one after another once its
+     * messages are decoded, with the matcher's tables and code hot. */
+    am_event_t *kept;
+    size_t *kept_msg; /* the message of each */
+    size_t n_kept, cap_kept;
     chunk_t *c; /* the chunk in hand */
     /* The message in hand. */
     const rd_kafka_message_t *rkm;
@@ -184,7 +188,6 @@ am_service_t *am_service_new(const am_config_t *cfg, const am_matcher_t *m,
         lane_t *l = &s->lanes[s->n_lanes++];
         l->s = s;
         am_event_init(&l->ev);
-        am_event_init(&l->held);
         if (!(l->ctx = am_match_ctx_new())) {
             snprintf(err, err_size, "out of memory");
             goto fail;
@@ -239,7 +242,10 @@ void am_service_destroy(am_service_t *s) {
     for (size_t i = 0; i < s->n_lanes; i++) {
         am_match_ctx_destroy(s->lanes[i].ctx);
         am_event_free(&s->lanes[i].ev);
-        am_event_free(&s->lanes[i].held);
+        for (size_t k = 0; k < s->lanes[i].cap_kept; k++)
+            am_event_free(&s->lanes[i].kept[k]);
+        free(s->lanes[i].kept);
+        free(s->lanes[i].kept_msg);
     }
     for (size_t i = 0; s->chunks && i < s->cap_chunks; i++) {
         am_buf_free(&s->chunks[i].out);
@@ -303,9 +309,9 @@ static int encode(lane_t *l, const am_notification_t *nt) {
 }
 
 /* Classifies, matches and encodes \p ev of message \p msg (\p rkm) into
- * the chunk's records.  @returns 0, or -1 when the message failed. */
-static int match_event(lane_t *l, am_event_t *ev,
-                       const rd_kafka_message_t *rkm, size_t msg) {
+ * the chunk's records; on failure the message is marked failed. */
+static void match_event(lane_t *l, am_event_t *ev,
+                        const rd_kafka_message_t *rkm, size_t msg) {
     am_service_t *s = l->s;
     const am_inventory_t *inv = am_matcher_inventory(s->m);
     const am_match_result_t *res;
@@ -318,7 +324,7 @@ static int match_event(lane_t *l, am_event_t *ev,
     if ((n = am_matcher_match(s->m, l->ctx, ev, &res)) < 0) {
         AM_LOG(AM_LOG_ERR, "matching: out of memory");
         failed(l, msg);
-        return -1;
+        return;
     }
     am_notification_prefetch(inv, res, (size_t)n);
     /* Kept for assets added later (out of memory only costs them their
@@ -344,7 +350,7 @@ static int match_event(lane_t *l, am_event_t *ev,
             out->len = start;
             out->oom = false;
             failed(l, msg);
-            return -1;
+            return;
         }
         r->metric = res[i].hits[0].kind;
         r->key = tenant;
@@ -355,37 +361,49 @@ static int match_event(lane_t *l, am_event_t *ev,
         am_kafka_out_notification_headers(r->h, s->cfg->output_format,
                                           ev->id, id);
     }
-    return 0;
 }
 
-/* Matches the held event, if any.  @returns match_event()'s. */
-static int release(lane_t *l) {
-    const rd_kafka_message_t *rkm = l->held_rkm;
-
-    if (!rkm)
-        return 0;
-    l->held_rkm = NULL;
-    return match_event(l, &l->held, rkm, l->held_msg);
+/* Matches and encodes the events kept, in the order they came. */
+static void match_kept(lane_t *l) {
+    for (size_t k = 0; k < l->n_kept; k++) {
+        size_t msg = l->kept_msg[k];
+        if (!l->s->failed[msg])
+            match_event(l, &l->kept[k], l->s->msgs[msg], msg);
+    }
+    l->n_kept = 0;
 }
 
-/* Each event is held (its buffer swapped with the held one's, which the
- * decoder resets before it fills it again) and the one held before it is
- * matched now.  Records stay in the order of the messages: the held event
- * of an earlier message is matched before anything of a later one. */
+/* Keeps the event: its buffer is swapped with a kept one's, which the
+ * decoder resets before it fills it again.  A chunk of large bundles
+ * is matched in parts, to bound the buffers. */
 static int on_event(am_event_t *ev, void *opaque) {
     lane_t *l = opaque;
-    bool same = l->held_rkm && l->held_msg == l->msg;
     am_event_t t;
 
     l->events++;
     am_matcher_prefetch(l->s->m, ev);
-    if (release(l) < 0 && same)
-        return 1; /* this message failed: the rest of it need not be read */
-    t = l->held;
-    l->held = *ev;
+    if (l->n_kept == AM_KEPT_MAX)
+        match_kept(l);
+    if (l->n_kept == l->cap_kept) {
+        size_t cap = l->cap_kept ? 2 * l->cap_kept : AM_CHUNK;
+        am_event_t *k = realloc(l->kept, cap * sizeof(*k));
+        size_t *m = k ? realloc(l->kept_msg, cap * sizeof(*m)) : NULL;
+        if (k)
+            l->kept = k;
+        if (!m) {
+            AM_LOG(AM_LOG_ERR, "matching: out of memory");
+            failed(l, l->msg);
+            return 1;
+        }
+        l->kept_msg = m;
+        for (size_t i = l->cap_kept; i < cap; i++)
+            am_event_init(&l->kept[i]);
+        l->cap_kept = cap;
+    }
+    t = l->kept[l->n_kept];
+    l->kept[l->n_kept] = *ev;
     *ev = t;
-    l->held_rkm = l->rkm;
-    l->held_msg = l->msg;
+    l->kept_msg[l->n_kept++] = l->msg;
     return 0;
 }
 
@@ -496,11 +514,8 @@ static void process(lane_t *l, size_t msg) {
         l->rejects = 1;
     }
     l->consumed[l->topic][used]++;
-    if (l->rejects) {
-        if (l->held_rkm && l->held_msg != msg)
-            release(l); /* an earlier message's records come first */
+    if (l->rejects)
         dead_letter(l, used, n);
-    }
     l->rkm = NULL;
 }
 
@@ -520,8 +535,25 @@ static void count(lane_t *l) {
         }
 }
 
-/* Takes the next chunk not taken yet, if any, and decodes and matches
- * it.  @returns false when none was left. */
+/* Puts the chunk's records in the order of their messages, each
+ * message's in the order they were made: dead letters were made while
+ * decoding, notifications after.  Insertion sort: the records are in
+ * order but for the few dead letters. */
+static void sort_records(chunk_t *c) {
+    for (size_t i = 1; i < c->n_rec; i++) {
+        record_t r = c->rec[i];
+        size_t j = i;
+
+        while (j > 0 && c->rec[j - 1].msg > r.msg) {
+            c->rec[j] = c->rec[j - 1];
+            j--;
+        }
+        c->rec[j] = r;
+    }
+}
+
+/* Takes the next chunk not taken yet, if any, decodes its messages and
+ * then matches their events.  @returns false when none was left. */
 static bool take_chunk(am_service_t *s, lane_t *l) {
     size_t k = atomic_fetch_add(&s->next_chunk, 1);
 
@@ -530,7 +562,8 @@ static bool take_chunk(am_service_t *s, lane_t *l) {
     l->c = &s->chunks[k];
     for (size_t i = l->c->first; i < l->c->last; i++)
         process(l, i);
-    release(l);
+    match_kept(l);
+    sort_records(l->c);
     count(l);
     atomic_store_explicit(&l->c->done, true, memory_order_release);
     l->c = NULL;

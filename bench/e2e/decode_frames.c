@@ -10,10 +10,10 @@
  * encoded in Avro as the service does (without Kafka: no headers, no
  * produce), so the CPU per event of a lane can be measured alone; the
  * inventory's load is not timed.  Each event is matched as soon as it is
- * decoded: the service holds it one message longer, with its tables
- * prefetched (service.c, on_event()), which instruction counts do not
- * see but the wall-clock rate at 1M assets does.  COUNT past the file's end goes round
- * it again.  Under
+ * decoded: the service decodes a chunk of 32 messages first, prefetching
+ * each event's tables, and then matches them (service.c, take_chunk()),
+ * which instruction counts do not see but the wall-clock rate at 1M
+ * assets does.  COUNT past the file's end goes round it again.  Under
  *   valgrind --tool=callgrind --toggle-collect=am_decode \
  *       build/bench/decode_frames [-i INVENTORY] FRAMES 20000
  * it gives instruction counts that do not depend on the machine's load,
