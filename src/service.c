@@ -477,7 +477,8 @@ static void dead_letter(lane_t *l, am_format_t fmt, int decoded) {
            (long long)rkm->offset, l->first_reject);
 }
 
-/* Decodes and matches one message into the lane's records. */
+/* Decodes one message: its events are kept for match_kept(), its dead
+ * letter, if any, goes into the lane's records now. */
 static void process(lane_t *l, size_t msg) {
     am_service_t *s = l->s;
     const rd_kafka_message_t *rkm = s->msgs[msg];
