@@ -205,17 +205,18 @@ static int walk(walk_t *w, const node_t *nd);
 /* Grows an arena array of \p size-byte items to hold one more. */
 static void *more(cap_t *c, void *items, size_t n, size_t *cap,
                   size_t size) {
+    size_t grown = *cap ? 2 * *cap : 8;
     char *ni;
 
     if (n < *cap)
         return items;
-    *cap = *cap ? 2 * *cap : 8;
-    if (!(ni = am_arena_alloc(&c->ev->arena, *cap * size))) {
+    if (!(ni = am_arena_alloc(&c->ev->arena, grown * size))) {
         c->oom = true;
         return NULL;
     }
     if (n)
         memcpy(ni, items, n * size);
+    *cap = grown;
     return ni;
 }
 
