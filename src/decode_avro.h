@@ -17,4 +17,12 @@
 int am_decode_avro(const char *buf, size_t len, am_event_t *ev, char *err,
                    size_t err_size);
 
+/**
+ * @brief am_decode_avro() by the schema walk alone, without the fast
+ *        reader tried first: what the fast reader must agree with (tests,
+ *        fuzzing).
+ */
+int am_decode_avro_walked(const char *buf, size_t len, am_event_t *ev,
+                          char *err, size_t err_size);
+
 #endif

@@ -1010,6 +1010,101 @@ Test(avro_reject, garbage_never_crashes) {
     am_buf_free(&good);
 }
 
+/* am_decode_avro() (its fast reader first) and the schema walk alone say
+ * the same of \p m: both take it, alike, or both refuse it, for the same
+ * reason. */
+static void expect_walk_agrees(const char *m, size_t len, am_event_t *walked,
+                               const char *what, size_t at) {
+    char why[1024];
+    int rc, rc_walked;
+
+    am_event_reset(&ev);
+    am_event_reset(walked);
+    err[0] = why[0] = '\0';
+    rc = am_decode_avro(m, len, &ev, err, sizeof(err));
+    rc_walked = am_decode_avro_walked(m, len, walked, why, sizeof(why));
+    cr_assert_eq(rc, rc_walked, "%s at %zu: %d (%s) vs the walk's %d (%s)",
+                 what, at, rc, err, rc_walked, why);
+    if (rc < 0) {
+        cr_assert_str_eq(err, why, "%s at %zu", what, at);
+        return;
+    }
+    expect_same(&ev, walked);
+    expect_same_values(&ev, walked);
+}
+
+Test(avro_reject, fast_reader_agrees_with_the_walk) {
+    static const uint8_t values[] = {0x00, 0x01, 0x02, 0x03, 0x7f,
+                                     0x80, 0xc3, 0xfe, 0xff};
+    am_event_t walked;
+    am_buf_t good;
+    char buf[512];
+
+    am_event_init(&walked);
+    am_buf_init(&good);
+    for (int e = 0; e < 4; e++) {
+        am_event_reset(&src);
+        if (e < 2)
+            full_indicator();
+        else
+            full_scan();
+        encode_event(&src, e % 2 ? 7 : -1, &good);
+        cr_assert_lt(good.len, sizeof(buf));
+        expect_walk_agrees(good.data, good.len, &walked, "whole", 0);
+        cr_assert_eq(ev.n_obs, src.n_obs);
+        for (size_t n = 0; n < good.len; n++)
+            expect_walk_agrees(good.data, n, &walked, "cut", n);
+        for (size_t i = 0; i < good.len; i++) {
+            for (size_t k = 0; k <= sizeof(values); k++) {
+                memcpy(buf, good.data, good.len);
+                buf[i] = k < sizeof(values) ? (char)values[k]
+                                            : (char)(buf[i] ^ 0x01);
+                expect_walk_agrees(buf, good.len, &walked, "byte", i);
+            }
+        }
+        for (int r = 0; r < 3000; r++) {
+            memcpy(buf, good.data, good.len);
+            for (int k = 0; k < 2 + r % 3; k++)
+                buf[rnd((uint32_t)good.len)] = (char)rnd(256);
+            expect_walk_agrees(buf, good.len, &walked, "bytes", (size_t)r);
+        }
+    }
+    am_buf_free(&good);
+    am_event_free(&walked);
+}
+
+/* An array block may give its byte size (a negative count): the fast
+ * reader leaves such a message to the walk, which takes it. */
+Test(avro_roundtrip, array_block_with_byte_size) {
+    static const char m[] = {
+        0x00,                         /* Indicator */
+        0x06, 'n', '-', '1',          /* id */
+        0x01, 0x16,                   /* observables: 1 item, 11 bytes */
+        0x00, 0x12, '1', '9', '2', '.', '0', '.', '2', '.', '1',
+        0x00,                         /* end of observables */
+        0, 0, 0, 0, 0, 0, 0, 0,       /* category .. description: null */
+        0x00,                         /* cves: none */
+    };
+    /* The same with a confidence past an int's range. */
+    static const char wide[] = {
+        0x00, 0x06, 'n', '-', '1', 0x02, 0x00, 0x12, '1', '9', '2', '.',
+        '0', '.', '2', '.', '1', 0x00, 0, 0,
+        0x02, (char)0x80, (char)0x80, (char)0x80, (char)0x80, 0x10,
+        0, 0, 0, 0, 0, 0x00,
+    };
+    am_event_t walked;
+
+    am_event_init(&walked);
+    expect_walk_agrees(wide, sizeof(wide), &walked, "wide", 0);
+    cr_assert(strstr(err, "field 'confidence': 2147483648 out of range"),
+              "%s", err);
+    expect_walk_agrees(m, sizeof(m), &walked, "whole", 0);
+    cr_assert_str_eq(ev.id, "n-1");
+    cr_assert_eq(ev.n_obs, 1);
+    cr_assert_str_eq(ev.obs[0].value, "192.0.2.1");
+    am_event_free(&walked);
+}
+
 /* Each thread has its reader; they decode at once. */
 static void *decode_many(void *arg) {
     const am_buf_t *m = arg;

@@ -3,7 +3,8 @@
  * CMake) on arbitrary bytes, then the matcher on whatever it decoded.  The
  * decoders must reject bad input with a reason, never crash, leak or read
  * out of bounds.  The JSON target also checks that what the native
- * decoder's fast pass takes, jansson's pass takes too, alike.
+ * decoder's fast pass takes, jansson's pass takes too, alike; the Avro
+ * target, that its fast reader and the schema walk alone agree.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <jansson.h>
 
 #include "decode.h"
+#include "decode_avro.h"
 #include "decode_json.h"
 #include "inventory.h"
 #include "matcher.h"
@@ -113,6 +115,30 @@ static void check_fast_pass(const uint8_t *data, size_t size) {
     same_event(&fast, &slow);
 }
 
+/* Traps unless am_decode_avro() (its fast reader first) and the walk
+ * alone both take the message, alike, or both refuse it for one reason. */
+static void check_avro_reader(const uint8_t *data, size_t size) {
+    static am_event_t fast, walked;
+    static int ready;
+    char err[512], why[512];
+    int rc, rc_walked;
+
+    if (!ready) {
+        am_event_init(&fast);
+        am_event_init(&walked);
+        ready = 1;
+    }
+    am_event_reset(&fast);
+    am_event_reset(&walked);
+    rc = am_decode_avro((const char *)data, size, &fast, err, sizeof(err));
+    rc_walked = am_decode_avro_walked((const char *)data, size, &walked, why,
+                                      sizeof(why));
+    if (rc != rc_walked || (rc < 0 && strcmp(err, why) != 0))
+        __builtin_trap();
+    if (rc == 0)
+        same_event(&fast, &walked);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -130,5 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
               NULL);
     if (AM_FUZZ_FORMAT == AM_FORMAT_JSON)
         check_fast_pass(data, size);
+    if (AM_FUZZ_FORMAT == AM_FORMAT_AVRO)
+        check_avro_reader(data, size);
     return 0;
 }
