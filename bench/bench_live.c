@@ -5,6 +5,8 @@
  *   live_rebuild_1m      a full rebuild after one change at 1M assets
  *                        (snapshot + matcher build + swap), in seconds
  *   window_add           ns per indicator added, up to 1M indicators
+ *   window_add_full      ns per indicator added to a full window (64 MB),
+ *                        over 1M more: the service's steady state
  *   window_bytes_1m      the window's memory at 1M indicators (allocated;
  *                        and the RSS it added)
  *   window_find_<kind>   ns per added asset looked up at 1M indicators
@@ -109,12 +111,70 @@ static void bench_rebuild(size_t n) {
     am_live_destroy(live);
 }
 
+/* Indicator i of the window benchmarks: an IP or a URL, one in ten with
+ * an AS number too. */
+static void indicator(am_event_t *ev, unsigned i) {
+    unsigned r = rnd(1000000);
+    char v[128], err[128], id[32];
+
+    am_event_reset(ev);
+    snprintf(id, sizeof(id), "ind-%u", i);
+    ev->id = am_event_strdup(ev, id, strlen(id));
+    ev->kind = AM_EVENT_INDICATOR;
+    ev->category = "malware";
+    ev->severity = "high";
+    ev->source = "cert";
+    ev->description = "Command and control server of a botnet";
+    ev->confidence = 80;
+    ev->port = -1;
+    if (i % 2) {
+        char d[96];
+        domain(r, d, sizeof(d));
+        snprintf(v, sizeof(v), "https://%s.%s/x", words[i % 16], d);
+        am_event_add_observable(ev, AM_OBS_URL, v, strlen(v), err,
+                                sizeof(err));
+    } else {
+        snprintf(v, sizeof(v), "%u.%u.%u.%u", 1 + r % 223, (r >> 8) & 255,
+                 r & 255, i & 255);
+        am_event_add_observable(ev, AM_OBS_IP, v, strlen(v), err,
+                                sizeof(err));
+    }
+    if (i % 10 == 0) {
+        snprintf(v, sizeof(v), "%u", 64512 + r % 60000);
+        am_event_add_observable(ev, AM_OBS_ASN, v, strlen(v), err,
+                                sizeof(err));
+    }
+}
+
+/* An add once the window is full (64 MB), as in a service that has run
+ * past max_bytes or max_age: each add also drops the oldest. */
+static void bench_window_full(size_t n) {
+    am_window_opts_t o = {30 * 86400, (size_t)64 << 20};
+    am_window_t *w = am_window_new(&o);
+    am_origin_t origin = {"indicators", 0, 0};
+    am_event_t ev;
+    double t0 = 0;
+
+    am_event_init(&ev);
+    for (unsigned i = 0; i < 2 * n; i++) {
+        if (i == n)
+            t0 = am_bench_now();
+        indicator(&ev, i);
+        origin.offset = i;
+        am_window_add(w, &ev, &origin, 1, 1800000000);
+    }
+    am_bench_report("window_add_full", (am_bench_now() - t0) * 1e9 / (double)n,
+                    "ns/op", NULL, 0);
+    am_event_free(&ev);
+    am_window_destroy(w);
+}
+
 static void bench_window(size_t n) {
     am_window_opts_t o = {30 * 86400, (size_t)4 << 30};
     am_window_t *w = am_window_new(&o);
     am_origin_t origin = {"indicators", 0, 0};
     am_event_t ev;
-    char v[128], err[128], id[32], name[64];
+    char name[64];
     size_t rss0 = am_bench_rss();
     double t0, t1;
     const int probes = 20000;
@@ -124,35 +184,8 @@ static void bench_window(size_t n) {
     am_event_init(&ev);
     t0 = am_bench_now();
     for (unsigned i = 0; i < n; i++) {
-        unsigned r = rnd(1000000);
-        am_event_reset(&ev);
-        snprintf(id, sizeof(id), "ind-%u", i);
-        ev.id = am_event_strdup(&ev, id, strlen(id));
-        ev.kind = AM_EVENT_INDICATOR;
-        ev.category = "malware";
-        ev.severity = "high";
-        ev.source = "cert";
-        ev.description = "Command and control server of a botnet";
-        ev.confidence = 80;
-        ev.port = -1;
+        indicator(&ev, i);
         origin.offset = i;
-        if (i % 2) {
-            char d[96];
-            domain(r, d, sizeof(d));
-            snprintf(v, sizeof(v), "https://%s.%s/x", words[i % 16], d);
-            am_event_add_observable(&ev, AM_OBS_URL, v, strlen(v), err,
-                                    sizeof(err));
-        } else {
-            snprintf(v, sizeof(v), "%u.%u.%u.%u", 1 + r % 223,
-                     (r >> 8) & 255, r & 255, i & 255);
-            am_event_add_observable(&ev, AM_OBS_IP, v, strlen(v), err,
-                                    sizeof(err));
-        }
-        if (i % 10 == 0) {
-            snprintf(v, sizeof(v), "%u", 64512 + r % 60000);
-            am_event_add_observable(&ev, AM_OBS_ASN, v, strlen(v), err,
-                                    sizeof(err));
-        }
         am_window_add(w, &ev, &origin, 1, 1800000000);
     }
     t1 = am_bench_now();
@@ -204,6 +237,7 @@ static void bench_window(size_t n) {
 
 int main(void) {
     bench_window(env_size("AM_BENCH_LIVE_INDICATORS", 1000000));
+    bench_window_full(env_size("AM_BENCH_LIVE_INDICATORS", 1000000));
     bench_rebuild(env_size("AM_BENCH_LIVE_ASSETS", 1000000));
     return 0;
 }

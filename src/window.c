@@ -4,6 +4,8 @@
 #include "window.h"
 
 #include <pthread.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,12 +14,26 @@
 
 #define NONE UINT32_MAX
 #define KEY_MAX 256 /* a canonical name is at most 253 bytes */
-/* Accounted per key a posting may create: the keys table and the key's
- * bytes are shared by all its postings, so this is an estimate. */
+/* Accounted per key a posting may create: a key's slot is shared by all
+ * its postings, so this is an estimate. */
 #define KEY_SHARE 8
 
+/* The copies of the events live in blocks filled one after the other: an
+ * add costs no malloc, and a block whose copies all left is used again
+ * (window_add in bench_live, bench/README.md). */
+#define BLOCK_SIZE ((size_t)1 << 20)
+#define SPARE_BLOCKS 4
+
+typedef struct block_s {
+    struct block_s *next; /* in the spare list */
+    size_t size, used;
+    size_t live; /* copies in it that are in the window */
+    alignas(max_align_t) unsigned char data[];
+} block_t;
+
 typedef struct entry_s {
-    am_event_t *ev;   /* flat copy; NULL once dropped */
+    am_event_t *ev;   /* flat copy, in blk; NULL once dropped */
+    block_t *blk;
     const char *topic;
     size_t bytes;     /* accounted: copy, postings, slot */
     int64_t expires;  /* Unix seconds */
@@ -27,10 +43,11 @@ typedef struct entry_s {
     uint32_t postings;
 } entry_t;
 
+/* A key is known by its 64-bit hash alone: two keys of one hash would
+ * share their postings, which look-ups check against the observable
+ * anyway, so the key's bytes are neither kept nor compared. */
 typedef struct key_s {
-    uint64_t hash;
-    uint32_t off;  /* in keys text; NONE: empty slot */
-    uint32_t len;
+    uint64_t hash; /* 0: empty slot (a key hashing to 0 is taken as 1) */
     uint32_t head; /* newest posting */
 } wkey_t;
 
@@ -52,8 +69,9 @@ struct am_window_s {
     /* Index. */
     wkey_t *keys;
     size_t keys_cap, n_keys;
-    char *text;
-    size_t text_len, text_cap;
+    /* Blocks of copies: the one being filled, and emptied ones kept. */
+    block_t *cur, *spare;
+    size_t n_spare, block_bytes;
     posting_t *post;
     size_t n_post, post_cap, live_post;
     uint64_t seed;
@@ -97,34 +115,39 @@ static const char *put(char **p, const char *s) {
     return d;
 }
 
-am_event_t *am_window_event_copy(const am_event_t *ev, const char *topic,
-                                 const char **topic_copy, size_t *bytes) {
-    am_event_t tmp = *ev, *c;
-    size_t size = sizeof(am_event_t), obs_off, cve_off, str_off;
-    char *p;
+/* The size of the flat copy of \p ev with \p topic. */
+static size_t copy_size(const am_event_t *ev, const char *topic) {
+    am_event_t tmp = *ev;
+    size_t size = (sizeof(am_event_t) + 15) & ~(size_t)15;
 
-    size = (size + 15) & ~(size_t)15;
-    obs_off = size;
     size += ev->n_obs * sizeof(am_observable_t);
     size = (size + 15) & ~(size_t)15;
-    cve_off = size;
     size += ev->n_cves * sizeof(char *);
-    str_off = size;
     for (size_t i = 0; i < N_STR_FIELDS; i++)
         size += slen(*field(&tmp, str_fields[i]));
     for (size_t i = 0; i < ev->n_obs; i++)
         size += slen(ev->obs[i].value) + slen(ev->obs[i].host);
     for (size_t i = 0; i < ev->n_cves; i++)
         size += slen(ev->cves[i]);
-    size += slen(topic);
-    if (!(c = malloc(size)))
-        return NULL;
+    return size + slen(topic);
+}
+
+/* Writes the flat copy of \p ev into \p mem (copy_size() bytes, aligned
+ * for an am_event_t). */
+static am_event_t *copy_into(void *mem, const am_event_t *ev,
+                             const char *topic, const char **topic_copy) {
+    am_event_t tmp = *ev, *c = mem;
+    size_t obs_off = (sizeof(am_event_t) + 15) & ~(size_t)15, cve_off;
+    char *p;
+
+    cve_off = (obs_off + ev->n_obs * sizeof(am_observable_t) + 15) &
+              ~(size_t)15;
     *c = *ev;
     memset(&c->arena, 0, sizeof(c->arena));
     c->obs = (am_observable_t *)(void *)((char *)c + obs_off);
     c->cap_obs = ev->n_obs;
     c->cves = (const char **)(void *)((char *)c + cve_off);
-    p = (char *)c + str_off;
+    p = (char *)c + cve_off + ev->n_cves * sizeof(char *);
     for (size_t i = 0; i < N_STR_FIELDS; i++)
         *field(c, str_fields[i]) = put(&p, *field(&tmp, str_fields[i]));
     for (size_t i = 0; i < ev->n_obs; i++) {
@@ -136,25 +159,83 @@ am_event_t *am_window_event_copy(const am_event_t *ev, const char *topic,
         c->cves[i] = put(&p, ev->cves[i]);
     if (topic_copy)
         *topic_copy = put(&p, topic);
-    *bytes = size;
     return c;
+}
+
+am_event_t *am_window_event_copy(const am_event_t *ev, const char *topic,
+                                 const char **topic_copy, size_t *bytes) {
+    void *mem;
+
+    *bytes = copy_size(ev, topic);
+    if (!(mem = malloc(*bytes)))
+        return NULL;
+    return copy_into(mem, ev, topic, topic_copy);
+}
+
+/* A block none of whose copies is in the window: kept as a spare (a few
+ * of the usual size), else freed. */
+static void block_empty(am_window_t *w, block_t *b) {
+    if (b->size == BLOCK_SIZE && w->n_spare < SPARE_BLOCKS) {
+        b->next = w->spare;
+        w->spare = b;
+        w->n_spare++;
+        return;
+    }
+    w->block_bytes -= sizeof(*b) + b->size;
+    free(b);
+}
+
+/* A copy in block \p b left the window. */
+static void block_release(am_window_t *w, block_t *b) {
+    if (--b->live == 0 && b != w->cur)
+        block_empty(w, b);
+}
+
+/* Room for a copy of \p size bytes in the block being filled, or in a new
+ * one (a spare, or allocated; a copy larger than a block gets its own).
+ * @returns the room, *blk its block, or NULL when out of memory. */
+static void *block_alloc(am_window_t *w, size_t size, block_t **blk) {
+    size_t need = (size + alignof(max_align_t) - 1) &
+                  ~(alignof(max_align_t) - 1);
+    block_t *b = w->cur;
+
+    if (!b || b->size - b->used < need) {
+        if (need <= BLOCK_SIZE && w->spare) {
+            b = w->spare;
+            w->spare = b->next;
+            w->n_spare--;
+        } else {
+            size_t bsize = need > BLOCK_SIZE ? need : BLOCK_SIZE;
+            if (!(b = malloc(sizeof(*b) + bsize)))
+                return NULL;
+            b->size = bsize;
+            w->block_bytes += sizeof(*b) + bsize;
+        }
+        b->used = 0;
+        b->live = 0;
+        if (w->cur && w->cur->live == 0)
+            block_empty(w, w->cur);
+        w->cur = b;
+    }
+    *blk = b;
+    b->live++;
+    b->used += need;
+    return b->data + b->used - need;
 }
 
 /* ---- the index ------------------------------------------------------------ */
 
 static int keys_grow(am_window_t *w) {
     size_t cap = w->keys_cap ? w->keys_cap * 2 : 1024;
-    wkey_t *nk = malloc(cap * sizeof(*nk));
+    wkey_t *nk = calloc(cap, sizeof(*nk));
 
     if (!nk)
         return -1;
-    for (size_t i = 0; i < cap; i++)
-        nk[i].off = NONE;
     for (size_t i = 0; i < w->keys_cap; i++) {
         size_t j;
-        if (w->keys[i].off == NONE)
+        if (!w->keys[i].hash)
             continue;
-        for (j = w->keys[i].hash & (cap - 1); nk[j].off != NONE;
+        for (j = w->keys[i].hash & (cap - 1); nk[j].hash;
              j = (j + 1) & (cap - 1))
             ;
         nk[j] = w->keys[i];
@@ -171,30 +252,18 @@ static wkey_t *key_find(am_window_t *w, const void *k, size_t n,
     uint64_t h = am_hash_bytes(k, n, w->seed);
     size_t j;
 
+    h += !h;
     if (create && (w->n_keys + 1) * 2 > w->keys_cap && keys_grow(w) < 0)
         return NULL;
     if (!w->keys_cap)
         return NULL;
-    for (j = h & (w->keys_cap - 1); w->keys[j].off != NONE;
+    for (j = h & (w->keys_cap - 1); w->keys[j].hash;
          j = (j + 1) & (w->keys_cap - 1))
-        if (w->keys[j].hash == h && w->keys[j].len == n &&
-            !memcmp(w->text + w->keys[j].off, k, n))
+        if (w->keys[j].hash == h)
             return &w->keys[j];
     if (!create)
         return NULL;
-    if (w->text_len + n > w->text_cap) {
-        size_t cap = w->text_cap ? w->text_cap * 2 : 16384;
-        char *nt;
-        while (cap < w->text_len + n)
-            cap *= 2;
-        if (!(nt = realloc(w->text, cap)))
-            return NULL;
-        w->text = nt;
-        w->text_cap = cap;
-    }
-    memcpy(w->text + w->text_len, k, n);
-    w->keys[j] = (wkey_t){h, (uint32_t)w->text_len, (uint32_t)n, NONE};
-    w->text_len += n;
+    w->keys[j] = (wkey_t){h, NONE};
     w->n_keys++;
     return &w->keys[j];
 }
@@ -270,10 +339,11 @@ static entry_t *slot(am_window_t *w, uint64_t seq) {
 
 /* Rebuilds the index from the live entries, dropping dead postings. */
 static void reindex(am_window_t *w) {
-    free(w->keys);
-    w->keys = NULL;
-    w->keys_cap = w->n_keys = 0;
-    w->text_len = 0;
+    /* The table keeps its size: grown again from nothing, it was rehashed
+     * at every doubling (8% of a full window's adds in bench_live). */
+    if (w->keys)
+        memset(w->keys, 0, w->keys_cap * sizeof(*w->keys));
+    w->n_keys = 0;
     w->n_post = w->live_post = 0;
     for (uint64_t s = w->head; s < w->tail; s++) {
         entry_t *e = slot(w, s);
@@ -290,8 +360,9 @@ static void reindex(am_window_t *w) {
 /* ---- entries ---------------------------------------------------------------- */
 
 static void drop(am_window_t *w, entry_t *e) {
-    free(e->ev);
+    block_release(w, e->blk);
     e->ev = NULL;
+    e->blk = NULL;
     w->bytes -= e->bytes;
     w->live_post -= e->postings;
     w->count--;
@@ -331,10 +402,17 @@ void am_window_destroy(am_window_t *w) {
     if (!w)
         return;
     for (uint64_t s = w->head; s < w->tail; s++)
-        free(slot(w, s)->ev);
+        if (slot(w, s)->ev)
+            block_release(w, slot(w, s)->blk);
+    if (w->cur)
+        block_empty(w, w->cur);
+    while (w->spare) {
+        block_t *b = w->spare;
+        w->spare = b->next;
+        free(b);
+    }
     free(w->ring);
     free(w->keys);
-    free(w->text);
     free(w->post);
     pthread_mutex_destroy(&w->mu);
     free(w);
@@ -366,11 +444,12 @@ static int64_t when(const char *s, int64_t def) {
 int am_window_add(am_window_t *w, const am_event_t *ev,
                   const am_origin_t *origin, uint64_t version, int64_t now) {
     int64_t seen = when(ev->time, now), expires;
+    const char *topic = origin ? origin->topic : NULL;
     uint32_t cnt = 0;
     size_t bytes;
+    block_t *blk;
     entry_t *e;
-    am_event_t *c;
-    const char *topic = NULL;
+    void *mem;
     int rc = 0;
 
     if (ev->kind != AM_EVENT_INDICATOR || !ev->n_obs || !ev->id)
@@ -385,42 +464,39 @@ int am_window_add(am_window_t *w, const am_event_t *ev,
     }
     if (expires <= now)
         return 1;
-    if (!(c = am_window_event_copy(ev, origin ? origin->topic : NULL,
-                                   &topic, &bytes)))
-        return -1;
+    bytes = copy_size(ev, topic);
     pthread_mutex_lock(&w->mu);
     if (w->tail - w->head == w->ring_cap && ring_grow(w) < 0) {
         rc = -1;
         goto out;
     }
-    for (size_t i = 0; i < c->n_obs; i++)
-        if (obs_keys(w, &c->obs[i], w->tail, (uint16_t)i, &cnt) < 0) {
+    for (size_t i = 0; i < ev->n_obs; i++)
+        if (obs_keys(w, &ev->obs[i], w->tail, (uint16_t)i, &cnt) < 0) {
             rc = -1;
             break;
         }
-    if (rc < 0) {
-        /* The postings already made point at the next entry's sequence
-         * number: harmless, as a posting is only a hint that look-ups
-         * verify against the observable itself. */
+    /* On failure, the postings already made point at the next entry's
+     * sequence number: harmless, as a posting is only a hint that look-ups
+     * verify against the observable itself. */
+    if (rc < 0 || !(mem = block_alloc(w, bytes, &blk))) {
+        rc = -1;
         goto out;
     }
     e = slot(w, w->tail++);
-    *e = (entry_t){.ev = c,
-                   .topic = topic,
+    *e = (entry_t){.blk = blk,
                    .expires = expires,
                    .version = version,
                    .partition = origin ? origin->partition : -1,
                    .offset = origin ? origin->offset : -1,
                    .postings = cnt};
+    e->ev = copy_into(mem, ev, topic, &e->topic);
     e->bytes = bytes + sizeof(entry_t) + cnt * (sizeof(posting_t) + KEY_SHARE);
-    c = NULL;
     w->bytes += e->bytes;
     w->live_post += cnt;
     w->count++;
     enforce_cap(w);
 out:
     pthread_mutex_unlock(&w->mu);
-    free(c);
     return rc;
 }
 
@@ -693,13 +769,8 @@ size_t am_window_memory(am_window_t *w) {
     size_t n = sizeof(*w);
 
     pthread_mutex_lock(&w->mu);
-    for (uint64_t s = w->head; s < w->tail; s++)
-        if (slot(w, s)->ev)
-            n += slot(w, s)->bytes - slot(w, s)->postings *
-                                         (sizeof(posting_t) + KEY_SHARE) -
-                 sizeof(entry_t);
-    n += w->ring_cap * sizeof(entry_t) + w->keys_cap * sizeof(wkey_t) +
-         w->text_cap + w->post_cap * sizeof(posting_t);
+    n += w->block_bytes + w->ring_cap * sizeof(entry_t) + w->keys_cap * sizeof(wkey_t) +
+         w->post_cap * sizeof(posting_t);
     pthread_mutex_unlock(&w->mu);
     return n;
 }
