@@ -3,8 +3,10 @@
 #   bench/e2e/backlog.sh BUILD INVENTORY FRAMES [COUNT] [--set KEY=VALUE ...]
 # starts the dev broker (32 partitions, or PARTITIONS), produces COUNT
 # (default 300000) messages of FRAMES (bench-e2e's inputs in BUILD/e2e-data)
-# with e2e_load, runs the service on them with the dev-broker settings of
-# run.py and the --set options given, and prints events/s and CPU cores
+# with e2e_load, runs the service on them with the settings of run.py
+# (the dev broker's, and the window of recent indicators keeping the
+# generated events, dated 2025, as it keeps a feed's fresh ones) and the
+# --set options given, and prints events/s and CPU cores
 # from 10% to 90% of the backlog, and the peak RSS.  Alternate the settings
 # you compare: the machine is shared.  Example:
 #   bench/e2e/backlog.sh build build/e2e-data/inv-1M.csv \
@@ -18,7 +20,7 @@
 # partitions of the backlog's topic: the dev broker keeps ~5 MB of each,
 # so a backlog longer than the consumer's prefetch needs more of them.
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n '2,19p' "$0"; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,21p' "$0"; exit 2; }
 build=$(cd "$1" && pwd); inv=$2; frames=$3; shift 3
 count=300000
 if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then count=$1; shift; fi
@@ -49,6 +51,7 @@ topics.indicators = backlog
 http.listen = 127.0.0.1:$port
 log.level = warning
 kafka.producer.message.max.bytes = 16000000
+window.max_age = 3650d
 kafka.consumer.fetch.wait.max.ms = 10
 kafka.consumer.session.timeout.ms = 6000
 EOF
