@@ -82,6 +82,11 @@ typedef struct lane_s {
     am_event_t *kept;
     size_t *kept_msg; /* the message of each */
     size_t n_kept, cap_kept;
+    /* The indicators matched, for the window: added together, under one
+     * take of its mutex, once the events kept are matched. */
+    const am_event_t *win_ev[AM_KEPT_MAX];
+    am_origin_t win_origin[AM_KEPT_MAX];
+    size_t n_win;
     chunk_t *c; /* the chunk in hand */
     /* The message in hand. */
     const rd_kafka_message_t *rkm;
@@ -327,10 +332,10 @@ static void match_event(lane_t *l, am_event_t *ev,
         return;
     }
     am_notification_prefetch(inv, res, (size_t)n);
-    /* Kept for assets added later (out of memory only costs them their
-     * retroactive notifications). */
-    if (s->win && ev->kind == AM_EVENT_INDICATOR)
-        am_window_add(s->win, ev, &origin, s->version, (int64_t)s->now);
+    if (s->win && ev->kind == AM_EVENT_INDICATOR) {
+        l->win_ev[l->n_win] = ev;
+        l->win_origin[l->n_win++] = origin;
+    }
     for (int i = 0; i < n; i++) {
         const char *tenant = am_inventory_tenant(inv, res[i].tenant);
         char id[AM_UUID_STRLEN];
@@ -365,11 +370,20 @@ static void match_event(lane_t *l, am_event_t *ev,
 
 /* Matches and encodes the events kept, in the order they came. */
 static void match_kept(lane_t *l) {
+    am_service_t *s = l->s;
+
     for (size_t k = 0; k < l->n_kept; k++) {
         size_t msg = l->kept_msg[k];
-        if (!l->s->failed[msg])
-            match_event(l, &l->kept[k], l->s->msgs[msg], msg);
+        if (!s->failed[msg])
+            match_event(l, &l->kept[k], s->msgs[msg], msg);
     }
+    /* Kept for assets added later (out of memory only costs them their
+     * retroactive notifications), before the batch releases the matcher
+     * they were matched with. */
+    if (l->n_win)
+        am_window_add_all(s->win, l->win_ev, l->win_origin, l->n_win,
+                          s->version, (int64_t)s->now);
+    l->n_win = 0;
     l->n_kept = 0;
 }
 

@@ -98,6 +98,18 @@ int am_window_add(am_window_t *w, const am_event_t *ev,
                   const am_origin_t *origin, uint64_t version, int64_t now);
 
 /**
+ * @brief am_window_add() of \p n events (\p evs[i] from \p origins[i]),
+ *        taking the window's mutex once: a matching lane adds a chunk's
+ *        indicators at a time.
+ * @returns how many were kept; any not kept for want of memory leave the
+ *          window unchanged.
+ * @locality any thread.
+ */
+size_t am_window_add_all(am_window_t *w, const am_event_t *const *evs,
+                         const am_origin_t *origins, size_t n,
+                         uint64_t version, int64_t now);
+
+/**
  * @brief Drops the entries expired at \p now and, oldest first, those over
  *        the byte cap; rebuilds the index when most of it is dead.  Adding
  *        enforces the cap too; this is for the passing of time (call it

@@ -238,6 +238,30 @@ Test(window, byte_cap_drops_oldest_first) {
     cr_expect_str_eq(hits.v[0].ev->id, id, "the newest are kept");
 }
 
+/* A lane adds a chunk's indicators at once: those an add would keep are
+ * kept, in order, and the others (a scan, an expired one) are not. */
+Test(window, add_all_keeps_what_add_would) {
+    const char *a[] = {"ip=192.0.2.1", NULL}, *b[] = {"ip=192.0.2.2", NULL},
+               *c[] = {"ip=192.0.2.3", NULL};
+    am_event_t *evs[4] = {mk("first", a, NULL, NULL),
+                          mk("scan", b, NULL, NULL),
+                          mk("expired", b, NULL, "2027-01-01T00:00:00Z"),
+                          mk("last", c, NULL, NULL)};
+    am_origin_t origins[4] = {{"indicators", 0, 1}, {"indicators", 0, 2},
+                              {"indicators", 0, 3}, {"indicators", 1, 4}};
+
+    evs[1]->kind = AM_EVENT_SCAN;
+    cr_assert_eq(am_window_add_all(w, (const am_event_t *const *)evs,
+                                   origins, 4, 1, NOW),
+                 2);
+    cr_expect_eq(am_window_count(w), 2);
+    cr_expect_str_eq(FIND(AM_ASSET_IP, "192.0.2.0/24"), "first,last");
+    cr_expect_eq(hits.v[1].origin.partition, 1);
+    cr_expect_eq(hits.v[1].origin.offset, 4);
+    for (int i = 0; i < 4; i++)
+        ev_free(evs[i]);
+}
+
 /* Copies live in blocks that are used again once their copies all left:
  * with a small cap, many blocks' worth of indicators go through, some
  * leaving early (valid_until), and those kept must read as they were
