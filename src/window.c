@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "hash.h"
 #include "stix_pattern.h"
@@ -23,7 +22,7 @@
 /* The copies of the events live in blocks filled one after the other: an
  * add costs no malloc, and a block whose copies all left is used again
  * (window_add in bench_live, bench/README.md). */
-#define BLOCK_SIZE ((size_t)2 << 20) /* a huge page, when the kernel has one */
+#define BLOCK_SIZE ((size_t)1 << 20)
 #define SPARE_BLOCKS 4
 
 typedef struct block_s {
@@ -207,11 +206,8 @@ static void *block_alloc(am_window_t *w, size_t size, block_t **blk) {
             w->spare = b->next;
             w->n_spare--;
         } else if (need <= BLOCK_SIZE - sizeof(*b)) {
-            /* A huge page: one fault maps it, where 4 KB pages took 512
-             * (5% of the machine at 1% matching, perf). */
-            if (!(b = aligned_alloc(BLOCK_SIZE, BLOCK_SIZE)))
+            if (!(b = malloc(BLOCK_SIZE)))
                 return NULL;
-            (void)madvise(b, BLOCK_SIZE, MADV_HUGEPAGE); /* a hint */
             b->size = BLOCK_SIZE - sizeof(*b);
             w->block_bytes += BLOCK_SIZE;
         } else {
