@@ -261,8 +261,8 @@ class Service:
             # The generated events are dated in 2025: with the 30-day
             # default they would all be too old for the window of recent
             # indicators, which every fresh indicator of a feed enters.
-            # Kept, as in production, they cost a quarter to a third of
-            # the events/s (bench/README.md, item 21).
+            # Kept, as production keeps a feed's, they cost what they
+            # cost there (bench/README.md, item 21).
             f.write("window.max_age = 3650d\n")
         cmd = [os.path.join(args.build, "assetmatch"), "run", "--config",
                conf]
