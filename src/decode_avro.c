@@ -19,10 +19,10 @@
  * count and index against the bytes that are left (and strings for UTF-8,
  * without NUL), which is also where a reject learns the name of the field;
  * a fast reader (below) takes the well-formed ones first, with the same
- * checks and without the path.  The same walk keeps what the decoder reads (the record's
- * fields, the observables' type and value, the CVEs) as it passes them, so
- * avro-c's reader is not needed: its generic values cost more than the
- * rest of the decode.  The walk follows the schema compiled once into
+ * checks and without the path.  Either keeps what the decoder reads (the
+ * record's fields, the observables' type and value, the CVEs) as it
+ * passes them, so avro-c's reader is not needed: its generic values cost
+ * more than the rest of the decode.  The walk follows the schema compiled once into
  * node_t (fields, branches and names in arrays, links resolved), not
  * avro-c's schema objects, whose accessors look every field and branch up
  * in a hash table.
@@ -221,6 +221,37 @@ static void *more(cap_t *c, void *items, size_t n, size_t *cap,
     return ni;
 }
 
+/* Appends CVE \p v.  @returns false when out of memory (c->oom). */
+static bool add_cve(cap_t *c, av_t v) {
+    av_t *nc = more(c, c->cves, c->n_cves, &c->cap_cves, sizeof(av_t));
+
+    if (!nc)
+        return false;
+    c->cves = nc;
+    c->cves[c->n_cves++] = v;
+    return true;
+}
+
+/* Appends an observable, its type and value not seen yet.  @returns it, or
+ * NULL when out of memory (c->oom). */
+static obs_av_t *add_obs(cap_t *c) {
+    obs_av_t *no = more(c, c->obs, c->n_obs, &c->cap_obs, sizeof(obs_av_t));
+
+    if (!no)
+        return NULL;
+    c->obs = no;
+    return memset(&c->obs[c->n_obs++], 0, sizeof(obs_av_t));
+}
+
+/* Sets what field \p role of an observable's record is: its type or value
+ * (other fields are not kept). */
+AM_DECODE_HOT void obs_field(obs_av_t *o, role_t role, av_t v) {
+    if (role == ROLE_TYPE)
+        o->type = v;
+    else if (role == ROLE_VALUE)
+        o->value = v;
+}
+
 /* Keeps value \p v where the walk is: a field of the record, a CVE, or
  * the type or value of an observable. */
 AM_DECODE_HOT void keep(walk_t *w, av_t v) {
@@ -232,17 +263,10 @@ AM_DECODE_HOT void keep(walk_t *w, av_t v) {
         c->top[w->path[0].index] = v;
         c->seen[w->path[0].index] = true;
     } else if (w->n_path == 2 && w->path[0].role == ROLE_CVES) {
-        av_t *nc = more(c, c->cves, c->n_cves, &c->cap_cves, sizeof(av_t));
-        if (nc) {
-            c->cves = nc;
-            c->cves[c->n_cves++] = v;
-        }
+        add_cve(c, v);
     } else if (w->n_path == 3 && c->n_obs &&
                w->path[0].role == ROLE_OBSERVABLES) {
-        if (w->path[2].role == ROLE_TYPE)
-            c->obs[c->n_obs - 1].type = v;
-        else if (w->path[2].role == ROLE_VALUE)
-            c->obs[c->n_obs - 1].value = v;
+        obs_field(&c->obs[c->n_obs - 1], w->path[2].role, v);
     }
 }
 
@@ -256,12 +280,7 @@ static void keep_record(walk_t *w, avro_schema_t s) {
         c->rec = s;
     } else if (w->n_path == 2 && w->path[0].name &&
                w->path[0].role == ROLE_OBSERVABLES) {
-        obs_av_t *no = more(c, c->obs, c->n_obs, &c->cap_obs,
-                            sizeof(obs_av_t));
-        if (no) {
-            c->obs = no;
-            memset(&c->obs[c->n_obs++], 0, sizeof(obs_av_t));
-        }
+        add_obs(c);
     }
 }
 
@@ -443,16 +462,20 @@ static int walk(walk_t *w, const node_t *nd) {
  * tests/test_avro.c and the Avro fuzz target against the walk alone).
  */
 
+/* The branch of union \p nd that the index read picks, or NULL. */
+AM_DECODE_HOT const node_t *fast_branch(walk_t *w, const node_t *nd) {
+    int64_t b;
+
+    return read_long(w, &b) < 0 || b < 0 || b >= nd->n ? NULL : nd->kid[b];
+}
+
 /* A scalar, or a union's scalar branch, into \p v.  @returns 0, or -1 to
  * give up. */
 AM_DECODE_HOT int fast_scalar(walk_t *w, const node_t *nd, av_t *v) {
     int64_t l;
 
-    if (nd->t == AVRO_UNION) {
-        if (read_long(w, &l) < 0 || l < 0 || l >= nd->n)
-            return -1;
-        nd = nd->kid[l];
-    }
+    if (nd->t == AVRO_UNION && !(nd = fast_branch(w, nd)))
+        return -1;
     switch (nd->t) {
     case AVRO_NULL:
         *v = (av_t){AVRO_NULL, 0, NULL, 0, NULL};
@@ -499,35 +522,20 @@ static int fast_array(walk_t *w, const node_t *items, role_t role) {
             return 0;
         for (int64_t i = 0; i < count; i++) {
             obs_av_t *o = NULL;
-            void *grown;
 
             if (items->t != AVRO_RECORD) {
-                if (fast_scalar(w, items, &v) < 0)
+                if (fast_scalar(w, items, &v) < 0 ||
+                    (role == ROLE_CVES && !add_cve(c, v)))
                     return -1;
-                if (role == ROLE_CVES) {
-                    if (!(grown = more(c, c->cves, c->n_cves, &c->cap_cves,
-                                       sizeof(av_t))))
-                        return -1;
-                    c->cves = grown;
-                    c->cves[c->n_cves++] = v;
-                }
                 continue;
             }
-            if (role == ROLE_OBSERVABLES) {
-                if (!(grown = more(c, c->obs, c->n_obs, &c->cap_obs,
-                                   sizeof(obs_av_t))))
-                    return -1;
-                c->obs = grown;
-                o = &c->obs[c->n_obs++];
-                memset(o, 0, sizeof(*o));
-            }
+            if (role == ROLE_OBSERVABLES && !(o = add_obs(c)))
+                return -1;
             for (int f = 0; f < items->n; f++) {
                 if (fast_scalar(w, items->kid[f], &v) < 0)
                     return -1;
-                if (o && items->role[f] == ROLE_TYPE)
-                    o->type = v;
-                else if (o && items->role[f] == ROLE_VALUE)
-                    o->value = v;
+                if (o)
+                    obs_field(o, (role_t)items->role[f], v);
             }
         }
     }
@@ -536,13 +544,9 @@ static int fast_array(walk_t *w, const node_t *items, role_t role) {
 /* The event union's record, fields of scalars and arrays, to the end. */
 static int fast_event(walk_t *w, const node_t *nd) {
     cap_t *c = w->cap;
-    int64_t b;
 
-    if (nd->t == AVRO_UNION) {
-        if (read_long(w, &b) < 0 || b < 0 || b >= nd->n)
-            return -1;
-        nd = nd->kid[b];
-    }
+    if (nd->t == AVRO_UNION && !(nd = fast_branch(w, nd)))
+        return -1;
     if (nd->t != AVRO_RECORD || nd->n > MAX_FIELDS)
         return -1;
     c->rec = nd->s;
