@@ -116,14 +116,27 @@ static const char *put(char **p, const char *s) {
     return d;
 }
 
+/* Where a flat copy of \p ev puts its observables, its CVE pointers and
+ * its text (offsets from its start): one layout for sizing and writing. */
+typedef struct layout_s {
+    size_t obs, cves, text;
+} layout_t;
+
+static layout_t layout(const am_event_t *ev) {
+    layout_t l;
+
+    l.obs = (sizeof(am_event_t) + 15) & ~(size_t)15;
+    l.cves = (l.obs + ev->n_obs * sizeof(am_observable_t) + 15) &
+             ~(size_t)15;
+    l.text = l.cves + ev->n_cves * sizeof(char *);
+    return l;
+}
+
 /* The size of the flat copy of \p ev with \p topic. */
 static size_t copy_size(const am_event_t *ev, const char *topic) {
     am_event_t tmp = *ev;
-    size_t size = (sizeof(am_event_t) + 15) & ~(size_t)15;
+    size_t size = layout(ev).text;
 
-    size += ev->n_obs * sizeof(am_observable_t);
-    size = (size + 15) & ~(size_t)15;
-    size += ev->n_cves * sizeof(char *);
     for (size_t i = 0; i < N_STR_FIELDS; i++)
         size += slen(*field(&tmp, str_fields[i]));
     for (size_t i = 0; i < ev->n_obs; i++)
@@ -138,17 +151,15 @@ static size_t copy_size(const am_event_t *ev, const char *topic) {
 static am_event_t *copy_into(void *mem, const am_event_t *ev,
                              const char *topic, const char **topic_copy) {
     am_event_t tmp = *ev, *c = mem;
-    size_t obs_off = (sizeof(am_event_t) + 15) & ~(size_t)15, cve_off;
+    layout_t l = layout(ev);
     char *p;
 
-    cve_off = (obs_off + ev->n_obs * sizeof(am_observable_t) + 15) &
-              ~(size_t)15;
     *c = *ev;
     memset(&c->arena, 0, sizeof(c->arena));
-    c->obs = (am_observable_t *)(void *)((char *)c + obs_off);
+    c->obs = (am_observable_t *)(void *)((char *)c + l.obs);
     c->cap_obs = ev->n_obs;
-    c->cves = (const char **)(void *)((char *)c + cve_off);
-    p = (char *)c + cve_off + ev->n_cves * sizeof(char *);
+    c->cves = (const char **)(void *)((char *)c + l.cves);
+    p = (char *)c + l.text;
     for (size_t i = 0; i < N_STR_FIELDS; i++)
         *field(c, str_fields[i]) = put(&p, *field(&tmp, str_fields[i]));
     for (size_t i = 0; i < ev->n_obs; i++) {
