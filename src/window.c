@@ -14,10 +14,7 @@
 #include "stix_pattern.h"
 
 #define NONE UINT32_MAX
-#define KEY_MAX 256 /* a canonical name is at most 253 bytes */
-/* Accounted per key a posting may create: a key's slot is shared by all
- * its postings, so this is an estimate. */
-#define KEY_SHARE 8
+#define KEY_MAX 255 /* longest name posted: a canonical one has 253 */
 
 /* The copies of the events live in blocks filled one after the other: an
  * add costs no malloc, and a block whose copies all left is used again
@@ -41,21 +38,15 @@ typedef struct entry_s {
     uint64_t version;
     int32_t partition;
     int64_t offset;
-    uint32_t postings;
+    uint64_t first_post; /* its postings start there in the log */
 } entry_t;
 
-/* A key is known by its 64-bit hash alone: two keys of one hash would
- * share their postings, which look-ups check against the observable
- * anyway, so the key's bytes are neither kept nor compared. */
-typedef struct key_s {
-    uint64_t hash; /* 0: empty slot (a key hashing to 0 is taken as 1) */
-    uint32_t head; /* newest posting */
-} wkey_t;
-
+/* A posting: one key of an observable, known by its 64-bit hash alone
+ * (two keys of one hash are told apart by the look-up's check against the
+ * observable itself), and where that observable is. */
 typedef struct posting_s {
-    uint64_t seq;
-    uint32_t next;
-    uint16_t obs;
+    uint64_t hash;
+    uint64_t at; /* entry seq << 16 | observable */
 } posting_t;
 
 struct am_window_s {
@@ -67,14 +58,14 @@ struct am_window_s {
     uint64_t tail;   /* next seq */
     size_t count;    /* entries with an event */
     size_t bytes;    /* accounted */
-    /* Index. */
-    wkey_t *keys;
-    size_t keys_cap, n_keys;
     /* Blocks of copies: the one being filled, and emptied ones kept. */
     block_t *cur, *spare;
     size_t n_spare, block_bytes;
+    /* Index: a log of postings in arrival order, a ring like the entries,
+     * from the head entry's first posting to the tail. */
     posting_t *post;
-    size_t n_post, post_cap, live_post;
+    size_t post_cap; /* power of two */
+    uint64_t post_head, post_tail;
     uint64_t seed;
 };
 
@@ -241,65 +232,31 @@ static void *block_alloc(am_window_t *w, size_t size, block_t **blk) {
 
 /* ---- the index ------------------------------------------------------------ */
 
-static int keys_grow(am_window_t *w) {
-    size_t cap = w->keys_cap ? w->keys_cap * 2 : 1024;
-    wkey_t *nk = calloc(cap, sizeof(*nk));
+/* The hash of key \p tag + \p b (n bytes). */
+static uint64_t key(const am_window_t *w, unsigned char tag, const void *b,
+                    size_t n) {
+    return am_hash_bytes(b, n, w->seed ^ am_hash_mix(tag));
+}
 
-    if (!nk)
+static int post_grow(am_window_t *w) {
+    size_t cap = w->post_cap ? w->post_cap * 2 : 4096;
+    posting_t *np = malloc(cap * sizeof(*np));
+
+    if (!np)
         return -1;
-    for (size_t i = 0; i < w->keys_cap; i++) {
-        size_t j;
-        if (!w->keys[i].hash)
-            continue;
-        for (j = w->keys[i].hash & (cap - 1); nk[j].hash;
-             j = (j + 1) & (cap - 1))
-            ;
-        nk[j] = w->keys[i];
-    }
-    free(w->keys);
-    w->keys = nk;
-    w->keys_cap = cap;
+    for (uint64_t i = w->post_head; i < w->post_tail; i++)
+        np[i & (cap - 1)] = w->post[i & (w->post_cap - 1)];
+    free(w->post);
+    w->post = np;
+    w->post_cap = cap;
     return 0;
 }
 
-/* The key's slot, or NULL when it has none (and !create, or no memory). */
-static wkey_t *key_find(am_window_t *w, const void *k, size_t n,
-                        bool create) {
-    uint64_t h = am_hash_bytes(k, n, w->seed);
-    size_t j;
-
-    h += !h;
-    if (create && (w->n_keys + 1) * 2 > w->keys_cap && keys_grow(w) < 0)
-        return NULL;
-    if (!w->keys_cap)
-        return NULL;
-    for (j = h & (w->keys_cap - 1); w->keys[j].hash;
-         j = (j + 1) & (w->keys_cap - 1))
-        if (w->keys[j].hash == h)
-            return &w->keys[j];
-    if (!create)
-        return NULL;
-    w->keys[j] = (wkey_t){h, NONE};
-    w->n_keys++;
-    return &w->keys[j];
-}
-
-static int post(am_window_t *w, const void *k, size_t n, uint64_t seq,
-                uint16_t obs) {
-    wkey_t *key;
-
-    if (w->n_post == w->post_cap) {
-        size_t cap = w->post_cap ? w->post_cap * 2 : 4096;
-        posting_t *np = realloc(w->post, cap * sizeof(*np));
-        if (!np)
-            return -1;
-        w->post = np;
-        w->post_cap = cap;
-    }
-    if (!(key = key_find(w, k, n, true)))
+static int post(am_window_t *w, uint64_t hash, uint64_t seq, uint16_t obs) {
+    if (w->post_tail - w->post_head == w->post_cap && post_grow(w) < 0)
         return -1;
-    w->post[w->n_post] = (posting_t){seq, key->head, obs};
-    key->head = (uint32_t)w->n_post++;
+    w->post[w->post_tail++ & (w->post_cap - 1)] =
+        (posting_t){hash, seq << 16 | obs};
     return 0;
 }
 
@@ -307,18 +264,15 @@ static int post(am_window_t *w, const void *k, size_t n, uint64_t seq,
  * @returns 0, or -1 when out of memory. */
 static int obs_keys(am_window_t *w, const am_observable_t *o, uint64_t seq,
                     uint16_t i, uint32_t *count) {
-    unsigned char k[KEY_MAX + 1];
     int rc = 0;
 
     if (o->target == AM_TARGET_DOMAIN) {
         const char *h = o->host;
         size_t n = o->host_len;
-        if (n > KEY_MAX - 1)
+        if (n > KEY_MAX)
             return 0; /* not a name a domain asset can equal */
         for (;;) {
-            k[0] = 'D';
-            memcpy(k + 1, h, n);
-            if ((rc = post(w, k, n + 1, seq, i)) < 0)
+            if ((rc = post(w, key(w, 'D', h, n), seq, i)) < 0)
                 return rc;
             (*count)++;
             const char *dot = memchr(h, '.', n);
@@ -329,21 +283,15 @@ static int obs_keys(am_window_t *w, const am_observable_t *o, uint64_t seq,
         }
     } else if (o->target == AM_TARGET_IP) {
         const am_prefix_t *p = &o->prefix;
-        size_t width = p->family == AM_IPADDR_V4 ? 2 : 4;
-        if (p->len >= width * 8) {
-            k[0] = p->family == AM_IPADDR_V4 ? '4' : '6';
-            memcpy(k + 1, p->addr, width);
-            rc = post(w, k, width + 1, seq, i);
-        } else {
-            k[0] = 'w';
-            k[1] = p->family == AM_IPADDR_V4 ? '4' : '6';
-            rc = post(w, k, 2, seq, i);
-        }
+        bool v4 = p->family == AM_IPADDR_V4;
+        size_t width = v4 ? 2 : 4;
+        if (p->len >= width * 8)
+            rc = post(w, key(w, v4 ? '4' : '6', p->addr, width), seq, i);
+        else
+            rc = post(w, key(w, 'w', v4 ? "4" : "6", 1), seq, i);
         (*count)++;
     } else if (o->target == AM_TARGET_ASN) {
-        k[0] = 'A';
-        memcpy(k + 1, &o->asn, 4);
-        rc = post(w, k, 5, seq, i);
+        rc = post(w, key(w, 'A', &o->asn, 4), seq, i);
         (*count)++;
     }
     return rc;
@@ -353,26 +301,6 @@ static entry_t *slot(am_window_t *w, uint64_t seq) {
     return &w->ring[seq & (w->ring_cap - 1)];
 }
 
-/* Rebuilds the index from the live entries, dropping dead postings. */
-static void reindex(am_window_t *w) {
-    /* The table keeps its size: grown again from nothing, it was rehashed
-     * at every doubling (8% of a full window's adds in bench_live). */
-    if (w->keys)
-        memset(w->keys, 0, w->keys_cap * sizeof(*w->keys));
-    w->n_keys = 0;
-    w->n_post = w->live_post = 0;
-    for (uint64_t s = w->head; s < w->tail; s++) {
-        entry_t *e = slot(w, s);
-        uint32_t cnt = 0;
-        if (!e->ev)
-            continue;
-        for (size_t i = 0; i < e->ev->n_obs; i++)
-            if (obs_keys(w, &e->ev->obs[i], s, (uint16_t)i, &cnt) < 0)
-                return; /* out of memory: look-ups miss some entries */
-        w->live_post += cnt;
-    }
-}
-
 /* ---- entries ---------------------------------------------------------------- */
 
 static void drop(am_window_t *w, entry_t *e) {
@@ -380,13 +308,14 @@ static void drop(am_window_t *w, entry_t *e) {
     e->ev = NULL;
     e->blk = NULL;
     w->bytes -= e->bytes;
-    w->live_post -= e->postings;
     w->count--;
 }
 
 static void advance_head(am_window_t *w) {
     while (w->head < w->tail && !slot(w, w->head)->ev)
         w->head++;
+    w->post_head = w->head < w->tail ? slot(w, w->head)->first_post
+                                     : w->post_tail;
 }
 
 static void enforce_cap(am_window_t *w) {
@@ -394,8 +323,6 @@ static void enforce_cap(am_window_t *w) {
         drop(w, slot(w, w->head));
         advance_head(w);
     }
-    if (w->n_post > 4096 && w->live_post * 2 < w->n_post)
-        reindex(w);
 }
 
 am_window_t *am_window_new(const am_window_opts_t *opts) {
@@ -428,7 +355,6 @@ void am_window_destroy(am_window_t *w) {
         free(b);
     }
     free(w->ring);
-    free(w->keys);
     free(w->post);
     pthread_mutex_destroy(&w->mu);
     free(w);
@@ -491,6 +417,7 @@ static int prepare(const am_window_t *w, const am_event_t *ev,
 static int insert(am_window_t *w, const am_event_t *ev,
                   const am_origin_t *origin, uint64_t version,
                   const pending_t *pd) {
+    uint64_t first = w->post_tail;
     uint32_t cnt = 0;
     block_t *blk;
     entry_t *e;
@@ -498,29 +425,27 @@ static int insert(am_window_t *w, const am_event_t *ev,
 
     if (w->tail - w->head == w->ring_cap && ring_grow(w) < 0)
         return -1;
-    /* On failure, the postings already made point at the next entry's
-     * sequence number: harmless, as a posting is only a hint that look-ups
-     * verify against the observable itself. */
     for (size_t i = 0; i < ev->n_obs; i++)
         if (obs_keys(w, &ev->obs[i], w->tail, (uint16_t)i, &cnt) < 0)
-            return -1;
+            goto fail;
     if (!(mem = block_alloc(w, pd->bytes, &blk)))
-        return -1;
+        goto fail;
     e = slot(w, w->tail++);
     *e = (entry_t){.blk = blk,
                    .expires = pd->expires,
                    .version = version,
                    .partition = origin ? origin->partition : -1,
                    .offset = origin ? origin->offset : -1,
-                   .postings = cnt};
+                   .first_post = first};
     e->ev = copy_into(mem, ev, origin ? origin->topic : NULL, &e->topic);
-    e->bytes = pd->bytes + sizeof(entry_t) +
-               cnt * (sizeof(posting_t) + KEY_SHARE);
+    e->bytes = pd->bytes + sizeof(entry_t) + cnt * sizeof(posting_t);
     w->bytes += e->bytes;
-    w->live_post += cnt;
     w->count++;
     enforce_cap(w);
     return 0;
+fail:
+    w->post_tail = first; /* the postings made belong to no entry */
+    return -1;
 }
 
 int am_window_add(am_window_t *w, const am_event_t *ev,
@@ -635,7 +560,6 @@ static void found_add(found_t *f, uint64_t seq) {
 
 typedef struct query_s {
     am_window_t *w;
-    const am_window_probe_t *p;
     uint64_t below;
     int64_t now;
     found_t *f;
@@ -652,81 +576,118 @@ static const entry_t *live(const query_t *q, uint64_t seq) {
     return e;
 }
 
-static void check(const query_t *q, uint64_t seq, uint16_t obs) {
-    const entry_t *e = live(q, seq);
-
-    if (e && obs < e->ev->n_obs && probe_matches(q->p, &e->ev->obs[obs]))
-        found_add(q->f, seq);
-}
-
-static void walk_key(const query_t *q, const void *k, size_t n) {
-    const wkey_t *key = key_find(q->w, k, n, false);
-
-    for (uint32_t i = key ? key->head : NONE; i != NONE;
-         i = q->w->post[i].next)
-        check(q, q->w->post[i].seq, q->w->post[i].obs);
-}
-
-static void scan(const query_t *q) {
+/* Every live entry one of whose observables \p p matches. */
+static void scan(const query_t *q, const am_window_probe_t *p) {
     for (uint64_t s = q->w->head; s < q->w->tail; s++) {
         const entry_t *e = live(q, s);
         for (size_t i = 0; e && i < e->ev->n_obs; i++)
-            if (probe_matches(q->p, &e->ev->obs[i])) {
+            if (probe_matches(p, &e->ev->obs[i])) {
                 found_add(q->f, s);
                 break;
             }
     }
 }
 
-static void find_one(const query_t *q) {
-    const am_window_probe_t *p = q->p;
-    unsigned char k[KEY_MAX + 1];
+/* The keys the probes look for: a table of the distinct hashes, each with
+ * the list of probes that want it (every IPv4 probe wants 'w' 4, and
+ * probes in one /16 its key). */
+typedef struct want_s {
+    uint64_t hash;
+    uint32_t head; /* first in wants_t.node; NONE: empty slot */
+} want_t;
 
+typedef struct wants_s {
+    want_t *v;     /* NULL while counting */
+    size_t mask;
+    struct {
+        uint32_t probe, next;
+    } *node;
+    size_t n; /* keys wanted (nodes) */
+} wants_t;
+
+static void want(wants_t *t, uint64_t hash, uint32_t probe) {
+    size_t j;
+
+    if (t->v) {
+        for (j = hash & t->mask; t->v[j].head != NONE && t->v[j].hash != hash;
+             j = (j + 1) & t->mask)
+            ;
+        if (t->v[j].head == NONE)
+            t->v[j].hash = hash;
+        t->node[t->n].probe = probe;
+        t->node[t->n].next = t->v[j].head;
+        t->v[j].head = (uint32_t)t->n;
+    }
+    t->n++;
+}
+
+/* Whether \p p looks at every entry rather than for keys: a keyword
+ * (a brand name occurs anywhere in a name) or an IPv6 range shorter than
+ * /32. */
+static bool scans(const am_window_probe_t *p) {
+    return p->kind == AM_ASSET_KEYWORD ||
+           (p->kind == AM_ASSET_IP && p->prefix.family != AM_IPADDR_V4 &&
+            p->prefix.len < 32);
+}
+
+/* Adds the keys probe \p p (number \p i) looks for to \p t: its own name,
+ * AS number or /16 (v6: /32) and the short ranges, or for a range shorter
+ * than that every /16 it spans (at most 65536 keys for /0). */
+static void probe_keys(const am_window_t *w, const am_window_probe_t *p,
+                       uint32_t i, wants_t *t) {
     switch (p->kind) {
     case AM_ASSET_IP: {
         bool v4 = p->prefix.family == AM_IPADDR_V4;
         unsigned bits = v4 ? 16 : 32;
-        size_t width = bits / 8;
-        k[0] = 'w';
-        k[1] = v4 ? '4' : '6';
+        if (scans(p))
+            break;
+        want(t, key(w, 'w', v4 ? "4" : "6", 1), i);
         if (p->prefix.len >= bits) {
-            walk_key(q, k, 2);
-            k[0] = v4 ? '4' : '6';
-            memcpy(k + 1, p->prefix.addr, width);
-            walk_key(q, k, width + 1);
-        } else if (v4) {
-            /* Every /16 the range spans: at most 65536 keys for /0. */
+            want(t, key(w, v4 ? '4' : '6', p->prefix.addr, bits / 8), i);
+        } else {
             unsigned base = (unsigned)p->prefix.addr[0] << 8 |
                             p->prefix.addr[1];
             unsigned span = 1u << (16 - p->prefix.len);
             base &= ~(span - 1);
-            walk_key(q, k, 2);
-            k[0] = '4';
             for (unsigned b = base; b < base + span; b++) {
-                k[1] = (unsigned char)(b >> 8);
-                k[2] = (unsigned char)b;
-                walk_key(q, k, 3);
+                unsigned char k[2] = {(unsigned char)(b >> 8),
+                                      (unsigned char)b};
+                want(t, key(w, '4', k, 2), i);
             }
-        } else {
-            scan(q); /* an IPv6 asset shorter than /32 */
         }
         break;
     }
     case AM_ASSET_DOMAIN:
-        if (p->value_len > KEY_MAX - 1)
-            break;
-        k[0] = 'D';
-        memcpy(k + 1, p->value, p->value_len);
-        walk_key(q, k, p->value_len + 1);
-        break;
-    case AM_ASSET_KEYWORD:
-        scan(q);
+        if (p->value_len <= KEY_MAX)
+            want(t, key(w, 'D', p->value, p->value_len), i);
         break;
     case AM_ASSET_ASN:
-        k[0] = 'A';
-        memcpy(k + 1, &p->asn, 4);
-        walk_key(q, k, 5);
+        want(t, key(w, 'A', &p->asn, 4), i);
         break;
+    }
+}
+
+/* One pass over the postings: each whose key a probe wants is checked
+ * against that probe. */
+static void walk_log(const query_t *q, const wants_t *t,
+                     const am_window_probe_t *probes) {
+    const am_window_t *w = q->w;
+
+    for (uint64_t i = w->post_head; i < w->post_tail; i++) {
+        const posting_t *po = &w->post[i & (w->post_cap - 1)];
+        size_t j;
+        for (j = po->hash & t->mask;
+             t->v[j].head != NONE && t->v[j].hash != po->hash;
+             j = (j + 1) & t->mask)
+            ;
+        for (uint32_t k = t->v[j].head; k != NONE; k = t->node[k].next) {
+            uint64_t seq = po->at >> 16;
+            uint16_t obs = (uint16_t)po->at;
+            const entry_t *e = live(q, seq);
+            if (e && obs < e->ev->n_obs &&
+                probe_matches(&probes[t->node[k].probe], &e->ev->obs[obs]))
+                found_add(q->f, seq);
+        }
     }
 }
 
@@ -765,14 +726,35 @@ int am_window_find(am_window_t *w, const am_window_probe_t *probes, size_t n,
                    uint64_t below_version, int64_t now,
                    am_window_hits_t *out) {
     found_t f = {0};
-    size_t added = 0;
-    int rc = 0;
+    wants_t t = {0};
+    query_t q = {w, below_version, now, &f};
+    size_t added = 0, cap = 16;
+
+    /* The keys wanted, before the mutex: counted, then tabled. */
+    for (size_t i = 0; i < n; i++)
+        probe_keys(w, &probes[i], (uint32_t)i, &t);
+    while (cap < 2 * t.n)
+        cap *= 2;
+    t.v = malloc(cap * sizeof(*t.v));
+    t.node = malloc((t.n ? t.n : 1) * sizeof(*t.node));
+    if (!t.v || !t.node) {
+        free(t.v);
+        free(t.node);
+        return -1;
+    }
+    for (size_t j = 0; j < cap; j++)
+        t.v[j].head = NONE;
+    t.mask = cap - 1;
+    t.n = 0;
+    for (size_t i = 0; i < n; i++)
+        probe_keys(w, &probes[i], (uint32_t)i, &t);
 
     pthread_mutex_lock(&w->mu);
-    for (size_t i = 0; i < n; i++) {
-        query_t q = {w, &probes[i], below_version, now, &f};
-        find_one(&q);
-    }
+    if (t.n)
+        walk_log(&q, &t, probes);
+    for (size_t i = 0; i < n; i++)
+        if (scans(&probes[i]))
+            scan(&q, &probes[i]);
     if (f.n)
         qsort(f.v, f.n, sizeof(*f.v), cmp_seq);
     for (size_t i = 0; !f.oom && i < f.n; i++) {
@@ -785,9 +767,10 @@ int am_window_find(am_window_t *w, const am_window_probe_t *probes, size_t n,
         added++;
     }
     pthread_mutex_unlock(&w->mu);
-    rc = f.oom ? -1 : (int)added;
+    free(t.v);
+    free(t.node);
     free(f.v);
-    return rc;
+    return f.oom ? -1 : (int)added;
 }
 
 void am_window_hits_free(am_window_hits_t *hits) {
@@ -833,7 +816,7 @@ size_t am_window_memory(am_window_t *w) {
     size_t n = sizeof(*w);
 
     pthread_mutex_lock(&w->mu);
-    n += w->block_bytes + w->ring_cap * sizeof(entry_t) + w->keys_cap * sizeof(wkey_t) +
+    n += w->block_bytes + w->ring_cap * sizeof(entry_t) +
          w->post_cap * sizeof(posting_t);
     pthread_mutex_unlock(&w->mu);
     return n;

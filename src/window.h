@@ -11,26 +11,29 @@
  * valid_until passed, or, oldest first, when the window's accounted bytes
  * exceed max_bytes.
  *
- * The index answers "which entries could an asset match" without looking
- * at every entry; postings are (entry sequence number, observable):
+ * The index is a log of postings in arrival order, one per key of each
+ * observable (a 64-bit hash of the key, the entry's sequence number and
+ * the observable):
  *
- *     key                              postings
- *     'D' "www.shop.example.com"  ---> (seq 17, obs 0)
- *     'D' "shop.example.com"      ---> (seq 17, obs 0) (seq 40, obs 1)
- *     'D' "example.com"           ---> ...        one key per label suffix
- *     '4' 192.0                   ---> addresses and ranges of /16 and
- *     '6' 2001:0db8               --->   longer (v6: /32 and longer)
- *     'w' 4 / 'w' 6               ---> ranges shorter than that
- *     'A' 64500                   ---> AS numbers
+ *     key                              of
+ *     'D' "www.shop.example.com"       a name, and one key per label
+ *     'D' "shop.example.com"             suffix of it
+ *     'D' "example.com"
+ *     '4' 192.0                        addresses and ranges of /16 and
+ *     '6' 2001:0db8                      longer (v6: /32 and longer)
+ *     'w' 4 / 'w' 6                    ranges shorter than that
+ *     'A' 64500                        AS numbers
  *
- * A domain asset looks up its own name (exact and, with
- * include_subdomains, every name below it); an ip asset of /16 or longer
- * looks up its /16 bucket and the short ranges, a shorter one every /16
- * bucket it spans (IPv6: /32; shorter v6 assets scan the ring); an AS
- * number its key.  Keywords scan the stored names (brand names occur
- * anywhere in a name, no key leads to them).  Postings of entries that
- * left stay until the index is rebuilt, which happens when they outnumber
- * the live ones.
+ * An add appends to the log (no table to probe or grow: adds happen for
+ * every indicator, look-ups once per inventory change).  A look-up tables
+ * the keys its probes want and reads the log once: a domain asset wants
+ * its own name (which also finds every name below it, checked against
+ * include_subdomains); an ip asset of /16 or longer its /16 bucket and the
+ * short ranges, a shorter one every /16 bucket it spans (IPv6: /32;
+ * shorter v6 assets scan the entries); an AS number its key.  Keywords
+ * scan the stored names (brand names occur anywhere in a name, no key
+ * leads to them).  The log's head follows the oldest entry held;
+ * postings of entries that left out of order stay until it passes them.
  *
  * Thread safety: every function takes the window's own mutex, so the
  * service thread adds while the rebuild thread looks up.  A look-up

@@ -4,7 +4,7 @@
  * version filter, copies that outlive the entry, and look-ups of every
  * asset kind against a brute-force scan of the same events (random
  * addresses, ranges, names and AS numbers, with entries expiring and
- * being evicted meanwhile, so that dead postings and reindexing are
+ * being evicted meanwhile, so that postings of entries that left are
  * exercised).
  */
 #include <criterion/criterion.h>
@@ -75,6 +75,24 @@ static int add_at(const char *id, const char *obs1, const char *time,
     int rc = am_window_add(w, ev, &origin, 1, now);
     ev_free(ev);
     return rc;
+}
+
+/* An empty window of \p cap bytes in place of w. */
+static void reopen(size_t cap) {
+    am_window_opts_t o = {30 * DAY, cap};
+
+    am_window_destroy(w);
+    w = am_window_new(&o);
+    cr_assert_not_null(w);
+}
+
+/* Adds indicator "e<i>" of domain <prefix>h<i>.example.com at NOW. */
+static void add_host(int i, const char *prefix, const char *until) {
+    char id[32], obs[96];
+
+    snprintf(id, sizeof(id), "e%d", i);
+    snprintf(obs, sizeof(obs), "domain=%sh%d.example.com", prefix, i);
+    cr_assert_eq(add_at(id, obs, NULL, until, NOW), 0);
 }
 #define ADD(id, obs) add_at(id, obs, NULL, NULL, NOW)
 
@@ -186,6 +204,24 @@ Test(window, several_probes_give_each_entry_once) {
     cr_expect_str_eq(hits.v[1].ev->category, "malware");
 }
 
+/* Probes of one call that want the same key (every IPv4 probe wants the
+ * short ranges' key, two in one /16 its key) each find their entries. */
+Test(window, probes_sharing_a_key_each_find_theirs) {
+    am_window_probe_t p[3];
+
+    ADD("a", "ip=192.0.2.1");
+    ADD("b", "ip=192.0.200.1");
+    ADD("c", "cidr=10.0.0.0/8");
+    ADD("d", "ip=192.0.3.1");
+    p[0] = probe(AM_ASSET_IP, "192.0.2.0/24", false);
+    p[1] = probe(AM_ASSET_IP, "192.0.200.0/24", false);
+    p[2] = probe(AM_ASSET_IP, "10.1.0.0/16", false);
+    cr_assert_eq(am_window_find(w, p, 3, 2, NOW, &hits), 3);
+    cr_expect_str_eq(hits.v[0].ev->id, "a");
+    cr_expect_str_eq(hits.v[1].ev->id, "b");
+    cr_expect_str_eq(hits.v[2].ev->id, "c");
+}
+
 Test(window, version_filter) {
     const char *obs[] = {"ip=192.0.2.1", NULL};
     am_event_t *ev = mk("seen-by-3", obs, NULL, NULL);
@@ -217,12 +253,10 @@ Test(window, expiry_by_valid_until_and_age) {
 }
 
 Test(window, byte_cap_drops_oldest_first) {
-    am_window_opts_t o = {30 * DAY, 20000};
     char id[32];
     size_t n;
 
-    am_window_destroy(w);
-    w = am_window_new(&o);
+    reopen(20000);
     for (int i = 0; i < 1000; i++) {
         snprintf(id, sizeof(id), "e%d", i);
         cr_assert_eq(ADD(id, "domain=a.b.example.com"), 0);
@@ -267,18 +301,11 @@ Test(window, add_all_keeps_what_add_would) {
  * leaving early (valid_until), and those kept must read as they were
  * added while the memory stays bounded. */
 Test(window, copies_reuse_emptied_blocks) {
-    am_window_opts_t o = {30 * DAY, 256 << 10};
-    char id[32], obs[64];
     int kept = 0;
 
-    am_window_destroy(w);
-    w = am_window_new(&o);
+    reopen(256 << 10);
     for (int i = 0; i < 40000; i++) {
-        snprintf(id, sizeof(id), "e%d", i);
-        snprintf(obs, sizeof(obs), "domain=h%d.example.com", i);
-        cr_assert_eq(add_at(id, obs, NULL,
-                            i % 5 ? NULL : "2027-01-15T08:10:00Z", NOW),
-                     0);
+        add_host(i, "", i % 5 ? NULL : "2027-01-15T08:10:00Z");
         if (i % 1000 == 999)
             am_window_expire(w, NOW + 3600);
     }
@@ -301,6 +328,52 @@ Test(window, copies_reuse_emptied_blocks) {
     }
     cr_expect_str_eq(hits.v[hits.n - 1].ev->id, "e39999");
     cr_expect_eq(kept, (int)am_window_count(w));
+}
+
+/* At its cap the window holds as much as it drops: its memory (copies,
+ * slots and the log of postings, which must follow the oldest entry) stays
+ * the same however many indicators go through. */
+Test(window, memory_stays_flat_at_the_cap) {
+    size_t early = 0;
+
+    reopen(256 << 10);
+    for (int i = 0; i < 100000; i++) {
+        add_host(i, "a.", NULL);
+        if (i == 20000)
+            early = am_window_memory(w);
+    }
+    cr_assert_leq(am_window_memory(w), early, "%zu bytes after 100000, "
+                  "%zu after 20000", am_window_memory(w), early);
+    find(AM_ASSET_DOMAIN, "h99999.example.com", false, NOW);
+    cr_assert_eq(hits.n, 0);
+    find(AM_ASSET_DOMAIN, "h99999.example.com", true, NOW);
+    cr_assert_eq(hits.n, 1);
+    cr_assert_str_eq(hits.v[0].ev->id, "e99999");
+}
+
+/* The log of postings is a ring: when entries with more keys each come
+ * in, it grows while it wraps, and every entry held must still be found
+ * by its name. */
+Test(window, postings_survive_growing_while_wrapped) {
+    static const char many[] = "a.b.c.d.e.f.g.h.i.j.k.l.";
+    size_t held;
+
+    reopen(256 << 10);
+    for (int i = 0; i < 5300; i++)
+        add_host(i, i < 5000 ? "" : many, NULL);
+    held = am_window_count(w);
+    cr_assert_gt(held, 100);
+    cr_assert_lt(held, 3000);
+    for (int i = 5300 - (int)held; i < 5300; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%sh%d.example.com",
+                 i < 5000 ? "" : many, i);
+        find(AM_ASSET_DOMAIN, name, false, NOW);
+        cr_assert_eq(hits.n, 1, "%s", name);
+        cr_assert_eq(atoi(hits.v[0].ev->id + 1), i);
+    }
+    find(AM_ASSET_DOMAIN, "example.com", true, NOW);
+    cr_assert_eq(hits.n, held);
 }
 
 /* ---- against brute force ------------------------------------------------- */
@@ -378,12 +451,10 @@ Test(window, lookups_equal_brute_force, .timeout = 60) {
     enum { N = 3000 };
     static am_event_t *evs[N];
     static int64_t expires[N];
-    am_window_opts_t o = {30 * DAY, 1u << 30};
     char id[32], v[3][80];
     size_t checked = 0;
 
-    am_window_destroy(w);
-    w = am_window_new(&o);
+    reopen(1u << 30);
     for (int i = 0; i < N; i++) {
         const char *obs[4] = {NULL};
         char until[40];
@@ -421,7 +492,8 @@ Test(window, lookups_equal_brute_force, .timeout = 60) {
         if (i % 500 == 0)
             am_window_expire(w, now);
     }
-    /* Most of them expired: their postings were dropped by a reindex. */
+    /* Most of them expired, many out of arrival order: their postings are
+     * still in the log. */
     int64_t now = NOW + N + 700;
     am_window_expire(w, now);
     for (int q = 0; q < 400; q++) {
