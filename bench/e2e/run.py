@@ -240,6 +240,8 @@ def proc_cpu(pid):
 class Service:
     """One `assetmatch run` with its own metrics port."""
 
+    running = []  # stopped by main() however the run ends
+
     def __init__(self, args, bootstrap, inv, topic, group, k=0,
                  notifications="notifications", extra=()):
         self.port = PORT + k
@@ -281,6 +283,7 @@ class Service:
         self.log = open(os.path.join(args.results, "service-%d.log" % k),
                         "a")
         self.p = subprocess.Popen(cmd, stderr=self.log)
+        Service.running.append(self)
 
     def metrics(self):
         try:
@@ -332,6 +335,7 @@ class Service:
         sys.exit("assetmatch run got no partitions in %d s" % timeout)
 
     def stop(self):
+        Service.running.remove(self)
         peak = proc_status(self.p.pid, "VmHWM")
         self.p.send_signal(signal.SIGTERM)
         try:
@@ -796,6 +800,10 @@ def main():
                for fm in ("json", "avro")}
         scale = None if args.quick else phase_scale(args, res, broker, data)
     finally:
+        # A run stopped by an error leaves no instance behind to hold its
+        # metrics port in the next one.
+        for s in list(Service.running):
+            s.stop()
         broker.stop()
     write_files(args, res, data, lat, scale)
     note("done: %s (results.json, results.csv, throughput.png, "
