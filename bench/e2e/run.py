@@ -358,17 +358,31 @@ def kcat_rate(bootstrap, topic, n, load):
     return json.loads(out.stdout)["per_s"]
 
 
-def produce(args, bootstrap, topic, frames, count=0):
-    """The frames to the topic, cycling through them up to count (0: each
-    once)."""
-    out = subprocess.run(
+def produce_start(args, bootstrap, topic, frames, count=0):
+    """Starts producing the frames to the topic, cycling through them up
+    to count (0: each once); produce_end() waits for it."""
+    return subprocess.Popen(
         [args.load, "produce", "-b", bootstrap, "-t", topic, "-p",
          str(PARTITIONS), "-f", frames, "-n", str(count)],
-        stdout=subprocess.PIPE, text=True, check=True)
-    r = json.loads(out.stdout)
+        stdout=subprocess.PIPE, text=True)
+
+
+def produce_end(p, topic):
+    """@returns how many produce_start() produced."""
+    out = p.communicate()[0]
+    if p.returncode:
+        sys.exit("producing %s: e2e_load exited with status %d" %
+                 (topic, p.returncode))
+    r = json.loads(out)
     if r["failed"]:
         sys.exit("producing %s failed" % topic)
     return r["produced"]
+
+
+def produce(args, bootstrap, topic, frames, count=0):
+    """The frames to the topic (produce_start()), once all are there."""
+    return produce_end(produce_start(args, bootstrap, topic, frames, count),
+                       topic)
 
 
 def measure(services, n, timeout=180):
@@ -523,13 +537,22 @@ def phase_scale(args, res, broker, data):
     # (instances, workers each): one instance before and after the others.
     for k, (n_inst, workers) in enumerate(SCALE_RUNS):
         topic = "scale-%d" % k
-        n = produce(args, broker.bootstrap, topic, frames, BACKLOG[fmt])
         svcs = [Service(args, broker.bootstrap, inv, topic, "g-" + topic,
                         k=i + 1, extra=("consumer.workers=%d" % workers,))
                 for i in range(n_inst)]
+        # Every instance loaded and given its partitions before the backlog
+        # comes (with it there already, the first one ready read most of it
+        # alone while the other still loaded the inventory); it is produced
+        # while measure() polls them.
         for s in svcs:
             s.wait_ready()
+        for s in svcs:
+            s.wait_assigned()
+        n = BACKLOG[fmt]
+        p = produce_start(args, broker.bootstrap, topic, frames, n)
         m = measure(svcs, n)
+        if produce_end(p, topic) != n:
+            sys.exit("producing %s: fewer than %d events" % (topic, n))
         for s in svcs:
             s.stop()
         out.setdefault((n_inst, workers), []).append(m)
