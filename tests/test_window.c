@@ -351,6 +351,21 @@ Test(window, memory_stays_flat_at_the_cap) {
     cr_assert_str_eq(hits.v[0].ev->id, "e99999");
 }
 
+/* A window whose indicators all expired gives their memory back: the
+ * copies' blocks (but a few spares) and the segments of its entries and
+ * of its postings (but one spare each). */
+Test(window, memory_comes_back_when_all_expire) {
+    reopen(1u << 30);
+    for (int i = 0; i < 100000; i++)
+        add_host(i, "a.", "2027-01-15T08:10:00Z");
+    cr_assert_gt(am_window_memory(w), 20u << 20, "%zu bytes",
+                 am_window_memory(w));
+    am_window_expire(w, NOW + 3600);
+    cr_assert_eq(am_window_count(w), 0);
+    cr_assert_lt(am_window_memory(w), 6u << 20, "%zu bytes",
+                 am_window_memory(w));
+}
+
 /* The log of postings is a ring: when entries with more keys each come
  * in, it grows while it wraps, and every entry held must still be found
  * by its name. */
