@@ -268,7 +268,8 @@ static int sr_reserve(segring_t *r, uint64_t head, uint64_t tail) {
         r->dir = nd;
         r->dir_cap = cap;
     } else if (r->dir[k & (r->dir_cap - 1)]) {
-        return 0; /* tail's segment is there (made before a rollback) */
+        return 0; /* tail is inside its segment, or an add that failed
+                   * made it */
     }
     if ((seg = r->spare)) {
         r->spare = NULL;
