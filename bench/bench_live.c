@@ -14,9 +14,13 @@
  *   window_find_<kind>_one  ns to look up a change of one asset (of that
  *                        kind) at 1M indicators
  *   window_find_<kind>   ns per asset to look up a change of 1000 assets
+ *   window_add_longest_during_find  the longest add of a thread adding
+ *                        while keywords are looked up, in ms
  *
  * AM_BENCH_LIVE_ASSETS and AM_BENCH_LIVE_INDICATORS scale it down.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +177,33 @@ static void bench_window_full(size_t n) {
     am_window_destroy(w);
 }
 
+/* A lane adding indicators while the window is looked up: the longest
+ * of its adds is how long a look-up keeps the lanes waiting. */
+typedef struct adder_s {
+    am_window_t *w;
+    atomic_bool stop;
+    double longest; /* seconds */
+} adder_t;
+
+static void *adder(void *arg) {
+    adder_t *a = arg;
+    am_origin_t origin = {"indicators", 0, 0};
+    am_event_t ev;
+
+    am_event_init(&ev);
+    for (unsigned i = 0; !atomic_load(&a->stop); i++) {
+        double t;
+        indicator(&ev, 2000000000u + i % 1000000);
+        t = am_bench_now();
+        am_window_add(a->w, &ev, &origin, 1, 1800000000);
+        t = am_bench_now() - t;
+        if (t > a->longest)
+            a->longest = t;
+    }
+    am_event_free(&ev);
+    return NULL;
+}
+
 static void bench_window(size_t n) {
     am_window_opts_t o = {30 * 86400, (size_t)4 << 30};
     am_window_t *w = am_window_new(&o);
@@ -235,6 +266,10 @@ static void bench_window(size_t n) {
         for (int i = 0; i < np; i++)
             am_window_probe_from_asset(&p[i], inv,
                                        am_inventory_asset(inv, (uint32_t)i));
+        adder_t add = {.w = w};
+        pthread_t th;
+        bool racing = k == AM_ASSET_KEYWORD &&
+                      pthread_create(&th, NULL, adder, &add) == 0;
         t0 = am_bench_now();
         for (int i = 0; i < np && i < 10; i++) {
             if (am_window_find(w, &p[i], 1, 2, 1800000000, &hits) > 0)
@@ -242,6 +277,13 @@ static void bench_window(size_t n) {
             am_window_hits_free(&hits);
         }
         t1 = am_bench_now();
+        if (racing) {
+            atomic_store(&add.stop, true);
+            pthread_join(th, NULL);
+            /* The longest (scan) look-up, with a lane adding meanwhile. */
+            am_bench_report("window_add_longest_during_find",
+                            add.longest * 1e3, "ms", NULL, 0);
+        }
         snprintf(name, sizeof(name), "window_find_%s_one", kinds[k]);
         am_bench_report(name, (t1 - t0) * 1e9 / (np < 10 ? np : 10),
                         "ns/change", NULL, 0);
