@@ -4,7 +4,9 @@
 #include "window.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #define NONE UINT32_MAX
 #define KEY_MAX 255 /* longest name posted: a canonical one has 253 */
+#define FIND_STEP 4096 /* entries or postings a look-up reads at a time */
 
 /* The copies of the events live in blocks filled one after the other: an
  * add costs no malloc, and a block whose copies all left is used again
@@ -67,6 +70,7 @@ typedef struct segring_s {
 
 struct am_window_s {
     pthread_mutex_t mu;
+    atomic_int adders_waiting; /* for mu: a look-up's pause lets them in */
     am_window_opts_t opts;
     segring_t ring; /* entry_t */
     uint64_t head;   /* oldest seq held (or == tail when empty) */
@@ -462,6 +466,14 @@ static int prepare(const am_window_t *w, const am_event_t *ev,
     return 0;
 }
 
+/* Takes the mutex to add: a look-up pausing between its steps waits
+ * until the adds that wait have had it (find_pause()). */
+static void lock_to_add(am_window_t *w) {
+    atomic_fetch_add_explicit(&w->adders_waiting, 1, memory_order_relaxed);
+    pthread_mutex_lock(&w->mu);
+    atomic_fetch_sub_explicit(&w->adders_waiting, 1, memory_order_relaxed);
+}
+
 /* Keeps \p ev, under the mutex.  @returns 0, or -1 when out of memory. */
 static int insert(am_window_t *w, const am_event_t *ev,
                   const am_origin_t *origin, uint64_t version,
@@ -504,7 +516,7 @@ int am_window_add(am_window_t *w, const am_event_t *ev,
 
     if (prepare(w, ev, origin, now, &pd))
         return 1;
-    pthread_mutex_lock(&w->mu);
+    lock_to_add(w);
     rc = insert(w, ev, origin, version, &pd);
     pthread_mutex_unlock(&w->mu);
     return rc;
@@ -528,7 +540,7 @@ size_t am_window_add_all(am_window_t *w, const am_event_t *const *evs,
         }
         if (!todo)
             continue;
-        pthread_mutex_lock(&w->mu);
+        lock_to_add(w);
         for (size_t i = 0; i < m; i++)
             if (keep[i] && insert(w, evs[first + i], &origins[first + i],
                                   version, &pd[i]) == 0)
@@ -625,10 +637,30 @@ static const entry_t *live(const query_t *q, uint64_t seq) {
     return e;
 }
 
+/* A look-up reads the log or the entries in steps of FIND_STEP and lets
+ * go of the mutex between them, so that the lanes' adds wait for a step
+ * (~0.5 ms of a keyword's scan), not for the look-up (a keyword's scan
+ * of 1M entries takes ~0.2 s).  @returns true. */
+static bool find_pause(am_window_t *w) {
+    pthread_mutex_unlock(&w->mu);
+    /* The adds waiting take the mutex first (bounded: a look-up is not
+     * held off for good by a stream of adds). */
+    for (int i = 0; i < 10000 && atomic_load_explicit(&w->adders_waiting,
+                                                       memory_order_relaxed);
+         i++)
+        sched_yield();
+    pthread_mutex_lock(&w->mu);
+    return true;
+}
+
 /* Every live entry one of whose observables \p p matches. */
 static void scan(const query_t *q, const am_window_probe_t *p) {
     for (uint64_t s = q->w->head; s < q->w->tail; s++) {
-        const entry_t *e = live(q, s);
+        const entry_t *e;
+        if (s % FIND_STEP == 0 && find_pause(q->w) && s < q->w->head &&
+            (s = q->w->head) == q->w->tail)
+            break;
+        e = live(q, s);
         for (size_t i = 0; e && i < e->ev->n_obs; i++)
             if (probe_matches(p, &e->ev->obs[i])) {
                 found_add(q->f, s);
@@ -720,10 +752,14 @@ static void probe_keys(const am_window_t *w, const am_window_probe_t *p,
  * against that probe. */
 static void walk_log(const query_t *q, const wants_t *t,
                      const am_window_probe_t *probes) {
-    const am_window_t *w = q->w;
+    am_window_t *w = q->w;
 
     for (uint64_t i = w->post_head; i < w->post_tail; i++) {
-        const posting_t *po = sr_at(&w->post, i);
+        const posting_t *po;
+        if (i % FIND_STEP == 0 && find_pause(w) && i < w->post_head &&
+            (i = w->post_head) == w->post_tail)
+            break;
+        po = sr_at(&w->post, i);
         size_t j;
         for (j = po->hash & t->mask;
              t->v[j].head != NONE && t->v[j].hash != po->hash;
@@ -807,7 +843,8 @@ int am_window_find(am_window_t *w, const am_window_probe_t *probes, size_t n,
     if (f.n)
         qsort(f.v, f.n, sizeof(*f.v), cmp_seq);
     for (size_t i = 0; !f.oom && i < f.n; i++) {
-        if (i && f.v[i] == f.v[i - 1])
+        /* Found before a pause, it may have left since. */
+        if ((i && f.v[i] == f.v[i - 1]) || !live(&q, f.v[i]))
             continue;
         if (hits_add(out, slot(w, f.v[i]), f.v[i]) < 0) {
             f.oom = true;

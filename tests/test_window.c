@@ -8,9 +8,12 @@
  * exercised).
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "window.h"
 
@@ -364,6 +367,104 @@ Test(window, memory_comes_back_when_all_expire) {
     cr_assert_eq(am_window_count(w), 0);
     cr_assert_lt(am_window_memory(w), 6u << 20, "%zu bytes",
                  am_window_memory(w));
+}
+
+/* A look-up reads the window in steps and lets adds in between them:
+ * an add made while a long look-up runs (keywords scan every entry) is
+ * not held until the look-up ends. */
+typedef struct racer_s {
+    int rc;          /* of the add */
+    double added_at; /* seconds since the look-up began */
+} racer_t;
+
+static double seconds(void) {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double race_t0;
+
+static void *racer(void *arg) {
+    racer_t *r = arg;
+
+    usleep(50000); /* the look-up is under way */
+    r->rc = add_at("late", "domain=late.example.org", NULL, NULL, NOW);
+    r->added_at = seconds() - race_t0;
+    return NULL;
+}
+
+Test(window, adds_go_in_while_a_lookup_runs, .timeout = 60) {
+    enum { KEYWORDS = 100 };
+    am_window_probe_t p[KEYWORDS];
+    char kw[KEYWORDS][16];
+    racer_t r = {0};
+    pthread_t th;
+    double took;
+
+    reopen(1u << 30);
+    for (int i = 0; i < 100000; i++)
+        add_host(i, "a.", NULL);
+    for (int i = 0; i < KEYWORDS; i++) {
+        snprintf(kw[i], sizeof(kw[i]), "brand%d", i);
+        p[i] = probe(AM_ASSET_KEYWORD, kw[i], false);
+    }
+    race_t0 = seconds();
+    cr_assert_eq(pthread_create(&th, NULL, racer, &r), 0);
+    cr_assert_eq(am_window_find(w, p, KEYWORDS, 2, NOW, &hits), 0);
+    took = seconds() - race_t0;
+    pthread_join(th, NULL);
+    cr_assert_eq(r.rc, 0);
+    cr_assert_gt(took, 0.2, "the look-up took %.3f s: too short to tell",
+                 took);
+    cr_assert_lt(r.added_at, took - 0.05, "the add ended at %.3f s, the "
+                 "look-up at %.3f s", r.added_at, took);
+}
+
+/* Entries a look-up found before a pause may have left by its end (here
+ * all of them, pushed out by the adds of the racing thread): only those
+ * still held are handed out. */
+static void *evictor(void *arg) {
+    racer_t *r = arg;
+
+    usleep(20000);
+    for (int i = 0; i < 20000 && !r->rc; i++) {
+        char id[32], obs[64];
+        snprintf(id, sizeof(id), "n%d", i);
+        snprintf(obs, sizeof(obs), "domain=n%d.example.org", i);
+        r->rc = add_at(id, obs, NULL, NULL, NOW);
+    }
+    r->added_at = seconds() - race_t0;
+    return NULL;
+}
+
+Test(window, lookups_hand_out_only_what_is_still_held, .timeout = 60) {
+    enum { KEYWORDS = 400 };
+    am_window_probe_t p[KEYWORDS];
+    char kw[KEYWORDS][16];
+    racer_t r = {0};
+    pthread_t th;
+    double took;
+
+    reopen(4u << 20);
+    for (int i = 0; i < 100000; i++)
+        add_host(i, "brand.", NULL);
+    for (int i = 0; i < KEYWORDS; i++) {
+        snprintf(kw[i], sizeof(kw[i]), i ? "x%d" : "brand", i);
+        p[i] = probe(AM_ASSET_KEYWORD, kw[i], false);
+    }
+    race_t0 = seconds();
+    cr_assert_eq(pthread_create(&th, NULL, evictor, &r), 0);
+    cr_assert_geq(am_window_find(w, p, KEYWORDS, 2, NOW, &hits), 0);
+    took = seconds() - race_t0;
+    pthread_join(th, NULL);
+    cr_assert_eq(r.rc, 0);
+    cr_assert_lt(r.added_at, took, "the adds ended at %.3f s, after the "
+                 "look-up (%.3f s): nothing left during it", r.added_at,
+                 took);
+    for (size_t i = 0; i < hits.n; i++)
+        cr_assert_str_eq(hits.v[i].ev->category, "malware");
 }
 
 /* The log of postings is a ring: when entries with more keys each come
