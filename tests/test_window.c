@@ -369,11 +369,10 @@ Test(window, memory_comes_back_when_all_expire) {
                  am_window_memory(w));
 }
 
-/* A look-up reads the window in steps and lets adds in between them:
- * an add made while a long look-up runs (keywords scan every entry) is
- * not held until the look-up ends. */
+/* ---- look-ups racing adds ------------------------------------------------ */
+
 typedef struct racer_s {
-    int rc;          /* of the add */
+    int rc;          /* of the adds */
     double added_at; /* seconds since the look-up began */
 } racer_t;
 
@@ -386,6 +385,39 @@ static double seconds(void) {
 
 static double race_t0;
 
+/* Looks up \p n keyword probes, the first \p first and the others
+ * "x<i>" (found nowhere: each scans every entry), while \p fn adds in a
+ * thread of its own.  @returns the seconds the look-up took; *r says
+ * how the adds went. */
+static double race(const char *first, int n, void *(*fn)(void *),
+                   racer_t *r) {
+    am_window_probe_t *p = calloc((size_t)n, sizeof(*p));
+    char(*kw)[16] = calloc((size_t)n, sizeof(*kw));
+    pthread_t th;
+    double took;
+
+    cr_assert(p && kw);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            snprintf(kw[i], sizeof(kw[i]), "x%d", i);
+        else
+            snprintf(kw[i], sizeof(kw[i]), "%s", first);
+        p[i] = probe(AM_ASSET_KEYWORD, kw[i], false);
+    }
+    race_t0 = seconds();
+    cr_assert_eq(pthread_create(&th, NULL, fn, r), 0);
+    cr_assert_geq(am_window_find(w, p, (size_t)n, 2, NOW, &hits), 0);
+    took = seconds() - race_t0;
+    pthread_join(th, NULL);
+    cr_assert_eq(r->rc, 0);
+    free(p);
+    free(kw);
+    return took;
+}
+
+/* A look-up reads the window in steps and lets adds in between them:
+ * an add made while a long look-up runs (keywords scan every entry) is
+ * not held until the look-up ends. */
 static void *racer(void *arg) {
     racer_t *r = arg;
 
@@ -396,26 +428,14 @@ static void *racer(void *arg) {
 }
 
 Test(window, adds_go_in_while_a_lookup_runs, .timeout = 60) {
-    enum { KEYWORDS = 100 };
-    am_window_probe_t p[KEYWORDS];
-    char kw[KEYWORDS][16];
     racer_t r = {0};
-    pthread_t th;
     double took;
 
     reopen(1u << 30);
     for (int i = 0; i < 100000; i++)
         add_host(i, "a.", NULL);
-    for (int i = 0; i < KEYWORDS; i++) {
-        snprintf(kw[i], sizeof(kw[i]), "brand%d", i);
-        p[i] = probe(AM_ASSET_KEYWORD, kw[i], false);
-    }
-    race_t0 = seconds();
-    cr_assert_eq(pthread_create(&th, NULL, racer, &r), 0);
-    cr_assert_eq(am_window_find(w, p, KEYWORDS, 2, NOW, &hits), 0);
-    took = seconds() - race_t0;
-    pthread_join(th, NULL);
-    cr_assert_eq(r.rc, 0);
+    took = race("brand", 100, racer, &r);
+    cr_assert_eq(hits.n, 0);
     cr_assert_gt(took, 0.2, "the look-up took %.3f s: too short to tell",
                  took);
     cr_assert_lt(r.added_at, took - 0.05, "the add ended at %.3f s, the "
@@ -440,26 +460,13 @@ static void *evictor(void *arg) {
 }
 
 Test(window, lookups_hand_out_only_what_is_still_held, .timeout = 60) {
-    enum { KEYWORDS = 400 };
-    am_window_probe_t p[KEYWORDS];
-    char kw[KEYWORDS][16];
     racer_t r = {0};
-    pthread_t th;
     double took;
 
     reopen(4u << 20);
     for (int i = 0; i < 100000; i++)
         add_host(i, "brand.", NULL);
-    for (int i = 0; i < KEYWORDS; i++) {
-        snprintf(kw[i], sizeof(kw[i]), i ? "x%d" : "brand", i);
-        p[i] = probe(AM_ASSET_KEYWORD, kw[i], false);
-    }
-    race_t0 = seconds();
-    cr_assert_eq(pthread_create(&th, NULL, evictor, &r), 0);
-    cr_assert_geq(am_window_find(w, p, KEYWORDS, 2, NOW, &hits), 0);
-    took = seconds() - race_t0;
-    pthread_join(th, NULL);
-    cr_assert_eq(r.rc, 0);
+    took = race("brand", 400, evictor, &r);
     cr_assert_lt(r.added_at, took, "the adds ended at %.3f s, after the "
                  "look-up (%.3f s): nothing left during it", r.added_at,
                  took);
