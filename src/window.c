@@ -467,7 +467,7 @@ static int prepare(const am_window_t *w, const am_event_t *ev,
 }
 
 /* Takes the mutex to add: a look-up pausing between its steps waits
- * until the adds that wait have had it (find_pause()). */
+ * until the adds that wait have had it (find_step()). */
 static void lock_to_add(am_window_t *w) {
     atomic_fetch_add_explicit(&w->adders_waiting, 1, memory_order_relaxed);
     pthread_mutex_lock(&w->mu);
@@ -640,8 +640,13 @@ static const entry_t *live(const query_t *q, uint64_t seq) {
 /* A look-up reads the log or the entries in steps of FIND_STEP and lets
  * go of the mutex between them, so that the lanes' adds wait for a step
  * (~0.5 ms of a keyword's scan), not for the look-up (a keyword's scan
- * of 1M entries takes ~0.2 s).  @returns true. */
-static bool find_pause(am_window_t *w) {
+ * of 1M entries takes ~0.2 s).  At every FIND_STEP-th element \p *at of
+ * a ring from \p *head to \p *tail this pauses, then moves *at past what
+ * left meanwhile.  @returns false when nothing is left to read. */
+static bool find_step(am_window_t *w, uint64_t *at, const uint64_t *head,
+                      const uint64_t *tail) {
+    if (*at % FIND_STEP)
+        return true;
     pthread_mutex_unlock(&w->mu);
     /* The adds waiting take the mutex first (bounded: a look-up is not
      * held off for good by a stream of adds). */
@@ -650,15 +655,16 @@ static bool find_pause(am_window_t *w) {
          i++)
         sched_yield();
     pthread_mutex_lock(&w->mu);
-    return true;
+    if (*at < *head)
+        *at = *head;
+    return *at < *tail;
 }
 
 /* Every live entry one of whose observables \p p matches. */
 static void scan(const query_t *q, const am_window_probe_t *p) {
     for (uint64_t s = q->w->head; s < q->w->tail; s++) {
         const entry_t *e;
-        if (s % FIND_STEP == 0 && find_pause(q->w) && s < q->w->head &&
-            (s = q->w->head) == q->w->tail)
+        if (!find_step(q->w, &s, &q->w->head, &q->w->tail))
             break;
         e = live(q, s);
         for (size_t i = 0; e && i < e->ev->n_obs; i++)
@@ -756,11 +762,10 @@ static void walk_log(const query_t *q, const wants_t *t,
 
     for (uint64_t i = w->post_head; i < w->post_tail; i++) {
         const posting_t *po;
-        if (i % FIND_STEP == 0 && find_pause(w) && i < w->post_head &&
-            (i = w->post_head) == w->post_tail)
+        size_t j;
+        if (!find_step(w, &i, &w->post_head, &w->post_tail))
             break;
         po = sr_at(&w->post, i);
-        size_t j;
         for (j = po->hash & t->mask;
              t->v[j].head != NONE && t->v[j].hash != po->hash;
              j = (j + 1) & t->mask)
