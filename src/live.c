@@ -213,6 +213,10 @@ static void rebuild(am_live_t *live) {
     live->failed = !g;
     if (g)
         live->applied = upto;
+    /* A sync asked for during the build is answered by it when it holds
+     * every change: another build would only cost its time. */
+    if (live->applied >= live->changes)
+        live->sync = false;
     pthread_cond_broadcast(&live->done_cv);
 }
 

@@ -2,9 +2,10 @@
  * Tests for live: changes reach the published matcher (sync, and by
  * themselves after max_changes), versions only grow, on_swap gets the
  * assets that became able to match and nothing else, the metrics follow,
- * and readers matching on two threads while the inventory is rebuilt over
- * and over never see a freed matcher (run under ASan) nor a version going
- * back.
+ * a sync asked for during a rebuild that holds its changes adds no
+ * rebuild, and readers matching on two threads while the inventory is
+ * rebuilt over and over never see a freed matcher (run under ASan) nor a
+ * version going back.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -24,10 +25,27 @@ static char err[512];
 static char swapped[4096];
 static pthread_mutex_t swapped_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* When set, the next on_swap starts a thread that syncs while the
+ * rebuild that called it has not finished yet. */
+static atomic_bool sync_in_swap;
+static pthread_t syncer;
+static atomic_int syncer_rc = -2;
+
+static void *do_sync(void *arg) {
+    (void)arg;
+    atomic_store(&syncer_rc, am_live_sync(live));
+    return NULL;
+}
+
 static void on_swap(void *opaque, const am_matcher_t *m, uint64_t version,
                     const am_live_added_t *added, size_t n) {
+    struct timespec t = {0, 100000000};
+
     (void)opaque;
     (void)m;
+    if (atomic_exchange(&sync_in_swap, false) &&
+        pthread_create(&syncer, NULL, do_sync, NULL) == 0)
+        nanosleep(&t, NULL); /* it asks for a sync meanwhile */
     pthread_mutex_lock(&swapped_mu);
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(swapped);
@@ -161,6 +179,25 @@ Test(live, rebuilds_after_the_interval) {
         nanosleep(&t, NULL);
     cr_expect_eq(am_live_version(live), 2);
     cr_expect_str_eq(who("domain=acme-login.example"), "t");
+}
+
+/* A sync asked for while a rebuild (here one due to the interval) that
+ * holds every change is under way is answered by that rebuild: no
+ * second one, which at 1M assets costs half a second for nothing. */
+Test(live, a_sync_during_a_rebuild_that_holds_its_changes_adds_none) {
+    struct timespec t = {0, 5000000};
+    int waited = 0;
+
+    start(1, 100000, 1);
+    atomic_store(&sync_in_swap, true);
+    UPSERT("t", "a1", "keyword", "acme");
+    while (atomic_load(&syncer_rc) == -2 && waited++ < 2000)
+        nanosleep(&t, NULL); /* the rebuild, its on_swap, their sync */
+    cr_assert_eq(pthread_join(syncer, NULL), 0);
+    cr_assert_eq(atomic_load(&syncer_rc), 0);
+    t.tv_nsec = 200000000; /* a second rebuild would come now */
+    nanosleep(&t, NULL);
+    cr_expect_eq(am_live_version(live), 2);
 }
 
 Test(live, on_swap_gets_what_became_able_to_match) {
