@@ -624,6 +624,7 @@ typedef struct query_s {
     uint64_t below;
     int64_t now;
     found_t *f;
+    uint64_t read; /* elements looked at, for find_step() */
 } query_t;
 
 static const entry_t *live(const query_t *q, uint64_t seq) {
@@ -640,12 +641,15 @@ static const entry_t *live(const query_t *q, uint64_t seq) {
 /* A look-up reads the log or the entries in steps of FIND_STEP and lets
  * go of the mutex between them, so that the lanes' adds wait for a step
  * (~0.5 ms of a keyword's scan), not for the look-up (a keyword's scan
- * of 1M entries takes ~0.2 s).  At every FIND_STEP-th element \p *at of
- * a ring from \p *head to \p *tail this pauses, then moves *at past what
- * left meanwhile.  @returns false when nothing is left to read. */
-static bool find_step(am_window_t *w, uint64_t *at, const uint64_t *head,
+ * of 1M entries takes ~0.2 s).  Called before each element \p *at of a
+ * ring from \p *head to \p *tail is read, this pauses at every
+ * FIND_STEP-th element of the look-up, then moves *at past what left
+ * meanwhile.  @returns false when nothing is left to read. */
+static bool find_step(query_t *q, uint64_t *at, const uint64_t *head,
                       const uint64_t *tail) {
-    if (*at % FIND_STEP)
+    am_window_t *w = q->w;
+
+    if (++q->read % FIND_STEP)
         return true;
     pthread_mutex_unlock(&w->mu);
     /* The adds waiting take the mutex first (bounded: a look-up is not
@@ -661,10 +665,10 @@ static bool find_step(am_window_t *w, uint64_t *at, const uint64_t *head,
 }
 
 /* Every live entry one of whose observables \p p matches. */
-static void scan(const query_t *q, const am_window_probe_t *p) {
+static void scan(query_t *q, const am_window_probe_t *p) {
     for (uint64_t s = q->w->head; s < q->w->tail; s++) {
         const entry_t *e;
-        if (!find_step(q->w, &s, &q->w->head, &q->w->tail))
+        if (!find_step(q, &s, &q->w->head, &q->w->tail))
             break;
         e = live(q, s);
         for (size_t i = 0; e && i < e->ev->n_obs; i++)
@@ -756,14 +760,14 @@ static void probe_keys(const am_window_t *w, const am_window_probe_t *p,
 
 /* One pass over the postings: each whose key a probe wants is checked
  * against that probe. */
-static void walk_log(const query_t *q, const wants_t *t,
+static void walk_log(query_t *q, const wants_t *t,
                      const am_window_probe_t *probes) {
     am_window_t *w = q->w;
 
     for (uint64_t i = w->post_head; i < w->post_tail; i++) {
         const posting_t *po;
         size_t j;
-        if (!find_step(w, &i, &w->post_head, &w->post_tail))
+        if (!find_step(q, &i, &w->post_head, &w->post_tail))
             break;
         po = sr_at(&w->post, i);
         for (j = po->hash & t->mask;
@@ -817,7 +821,7 @@ int am_window_find(am_window_t *w, const am_window_probe_t *probes, size_t n,
                    am_window_hits_t *out) {
     found_t f = {0};
     wants_t t = {0};
-    query_t q = {w, below_version, now, &f};
+    query_t q = {w, below_version, now, &f, 0};
     size_t added = 0, cap = 16;
 
     /* The keys wanted, before the mutex: counted, then tabled. */
