@@ -36,7 +36,9 @@
  * postings of entries that left out of order stay until it passes them.
  *
  * Thread safety: every function takes the window's own mutex, so the
- * service thread adds while the rebuild thread looks up.  A look-up
+ * service thread adds while the rebuild thread looks up.  A look-up lets
+ * go of it every 4096 elements it reads until the adds waiting have had
+ * it, so that they wait for a step, not for the look-up.  A look-up
  * returns copies, so nothing it hands out is freed under the caller.
  */
 #ifndef AM_WINDOW_H
