@@ -97,6 +97,14 @@ static void add_host(int i, const char *prefix, const char *until) {
     snprintf(obs, sizeof(obs), "domain=%sh%d.example.com", prefix, i);
     cr_assert_eq(add_at(id, obs, NULL, until, NOW), 0);
 }
+
+/* An empty window of \p cap bytes given indicators e0..e<n-1> of
+ * add_host(i, prefix, until). */
+static void fill(size_t cap, int n, const char *prefix, const char *until) {
+    reopen(cap);
+    for (int i = 0; i < n; i++)
+        add_host(i, prefix, until);
+}
 #define ADD(id, obs) add_at(id, obs, NULL, NULL, NOW)
 
 static am_window_probe_t probe(am_asset_kind_t kind, const char *value,
@@ -358,9 +366,7 @@ Test(window, memory_stays_flat_at_the_cap) {
  * copies' blocks (but a few spares) and the segments of its entries and
  * of its postings (but one spare each). */
 Test(window, memory_comes_back_when_all_expire) {
-    reopen(1u << 30);
-    for (int i = 0; i < 100000; i++)
-        add_host(i, "a.", "2027-01-15T08:10:00Z");
+    fill(1u << 30, 100000, "a.", "2027-01-15T08:10:00Z");
     cr_assert_gt(am_window_memory(w), 20u << 20, "%zu bytes",
                  am_window_memory(w));
     am_window_expire(w, NOW + 3600);
@@ -431,9 +437,7 @@ Test(window, adds_go_in_while_a_lookup_runs, .timeout = 60) {
     racer_t r = {0};
     double took;
 
-    reopen(1u << 30);
-    for (int i = 0; i < 100000; i++)
-        add_host(i, "a.", NULL);
+    fill(1u << 30, 100000, "a.", NULL);
     took = race("brand", 100, racer, &r);
     cr_assert_eq(hits.n, 0);
     cr_assert_gt(took, 0.2, "the look-up took %.3f s: too short to tell",
@@ -473,9 +477,7 @@ Test(window, lookups_hand_out_only_what_is_still_held, .timeout = 60) {
     racer_t r = {0};
     double took;
 
-    reopen(1u << 20);
-    for (int i = 0; i < 30000; i++)
-        add_host(i, "brand.", NULL);
+    fill(1u << 20, 30000, "brand.", NULL);
     cr_assert_lt(am_window_count(w), 3000); /* about 2100 */
     took = race("brand", 1000, evictor, &r);
     cr_assert_lt(r.added_at, took, "the adds ended at %.3f s, after the "
