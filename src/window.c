@@ -84,6 +84,7 @@ struct am_window_s {
      * the entries, from the head entry's first posting to the tail. */
     segring_t post;
     uint64_t post_head, post_tail;
+    uint64_t expire_at; /* the entry am_window_expire() visits next */
     uint64_t seed;
 };
 
@@ -550,13 +551,27 @@ size_t am_window_add_all(am_window_t *w, const am_event_t *const *evs,
     return kept;
 }
 
+/* Visits AM_WINDOW_EXPIRE_STEP entries at most, from where the last call
+ * stopped, wrapping from the newest to the oldest: a window of 1M entries
+ * took 11 ms a call under the mutex (bench_live window_expire), every
+ * second and while every lane's add waited.  Look-ups skip an entry due
+ * but not visited yet, so only its memory waits. */
 void am_window_expire(am_window_t *w, int64_t now) {
+    uint64_t s, n;
+
     pthread_mutex_lock(&w->mu);
-    for (uint64_t s = w->head; s < w->tail; s++) {
+    s = w->expire_at >= w->head && w->expire_at < w->tail ? w->expire_at
+                                                          : w->head;
+    n = w->tail - w->head < AM_WINDOW_EXPIRE_STEP ? w->tail - w->head
+                                                  : AM_WINDOW_EXPIRE_STEP;
+    for (; n > 0; n--) {
         entry_t *e = slot(w, s);
         if (e->ev && e->expires <= now)
             drop(w, e);
+        if (++s == w->tail)
+            s = w->head;
     }
+    w->expire_at = s;
     advance_head(w);
     enforce_cap(w);
     pthread_mutex_unlock(&w->mu);

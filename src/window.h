@@ -114,11 +114,17 @@ size_t am_window_add_all(am_window_t *w, const am_event_t *const *evs,
                          const am_origin_t *origins, size_t n,
                          uint64_t version, int64_t now);
 
+/** Entries am_window_expire() visits a call. */
+#define AM_WINDOW_EXPIRE_STEP 65536
+
 /**
- * @brief Drops the entries expired at \p now and, oldest first, those over
- *        the byte cap; rebuilds the index when most of it is dead.  Adding
+ * @brief Drops the entries expired at \p now among the next
+ *        AM_WINDOW_EXPIRE_STEP it visits (all of a smaller window; a larger
+ *        one over successive calls, going round from the oldest entry to
+ *        the newest) and, oldest first, those over the byte cap.  Adding
  *        enforces the cap too; this is for the passing of time (call it
- *        every second or so).
+ *        every second or so).  Look-ups never find an expired entry, kept
+ *        or not.
  * @locality any thread.
  */
 void am_window_expire(am_window_t *w, int64_t now);

@@ -369,10 +369,67 @@ Test(window, memory_comes_back_when_all_expire) {
     fill(1u << 30, 100000, "a.", "2027-01-15T08:10:00Z");
     cr_assert_gt(am_window_memory(w), 20u << 20, "%zu bytes",
                  am_window_memory(w));
-    am_window_expire(w, NOW + 3600);
+    for (int i = 0; i < 100000; i += AM_WINDOW_EXPIRE_STEP)
+        am_window_expire(w, NOW + 3600);
     cr_assert_eq(am_window_count(w), 0);
     cr_assert_lt(am_window_memory(w), 6u << 20, "%zu bytes",
                  am_window_memory(w));
+}
+
+/* An expire visits AM_WINDOW_EXPIRE_STEP entries, oldest first, and the
+ * next goes on from there, round to the oldest again: every third entry
+ * is due, and each call drops the due ones among those it visited, none
+ * missed; look-ups skip the due ones it has not visited yet. */
+Test(window, expiry_goes_round_a_step_a_call, .timeout = 60) {
+    const int step = AM_WINDOW_EXPIRE_STEP, n = 2 * step + step / 2;
+    const int due = (n + 2) / 3;
+
+    reopen(1u << 30);
+    for (int i = 0; i < n; i++)
+        add_host(i, "", i % 3 == 0 ? "2027-01-15T08:10:00Z" : NULL);
+    for (int call = 1; call <= 3; call++) {
+        int visited = call * step < n ? call * step : n;
+
+        am_window_expire(w, NOW + 3600);
+        cr_assert_eq(am_window_count(w), (size_t)(n - (visited + 2) / 3),
+                     "after call %d", call);
+        find(AM_ASSET_DOMAIN, "example.com", true, NOW + 3600);
+        cr_assert_eq(hits.n, (size_t)(n - due), "after call %d", call);
+    }
+    /* Past the end it went on from the oldest: a second wave, all due. */
+    for (int i = 0; i < n; i += step)
+        am_window_expire(w, NOW + 31 * DAY);
+    cr_assert_eq(am_window_count(w), 0);
+}
+
+/* Where the last expire stopped, the cap may have dropped the entries
+ * since: the next starts at the oldest held.  Every third entry is due;
+ * the cap holds about two steps of entries. */
+Test(window, expiry_starts_at_the_oldest_once_the_cap_passed_it,
+     .timeout = 60) {
+    const int step = AM_WINDOW_EXPIRE_STEP;
+    size_t per_entry;
+    int held;
+
+    fill(1u << 30, 1000, "", NULL);
+    per_entry = am_window_bytes(w) / 1000;
+    reopen(2 * (size_t)step * per_entry);
+    for (int i = 0; i < 2 * step; i++)
+        add_host(i, "", i % 3 == 0 ? "2027-01-15T08:10:00Z" : NULL);
+    am_window_expire(w, NOW + 3600); /* stops about a step in */
+    for (int i = 2 * step; i < 4 * step; i++)
+        add_host(i, "", i % 3 == 0 ? "2027-01-15T08:10:00Z" : NULL);
+    held = (int)am_window_count(w);
+    cr_assert_lt(held, 2 * step + 100, "the cap passed the first steps");
+    for (int i = 0; i < held; i += step)
+        am_window_expire(w, NOW + 3600);
+    /* The due ones among the newest held are gone, the others stay. */
+    find(AM_ASSET_DOMAIN, "example.com", true, NOW);
+    cr_assert_eq(hits.n, am_window_count(w));
+    for (size_t i = 0; i < hits.n; i++)
+        cr_assert_neq(atoi(hits.v[i].ev->id + 1) % 3, 0, "%s kept",
+                      hits.v[i].ev->id);
+    cr_assert_gt(hits.n, (size_t)held / 2);
 }
 
 /* ---- look-ups racing adds ------------------------------------------------ */
