@@ -61,7 +61,11 @@ void am_ipaddr_mask(am_prefix_t *p) {
 }
 
 static bool host_bits_clear(const am_prefix_t *p) {
-    am_prefix_t net = *p;
+    am_prefix_t net;
+
+    if (am_ipaddr_is_host(p)) /* most: an address has no host bits */
+        return true;
+    net = *p;
 
     am_ipaddr_mask(&net);
     return memcmp(net.addr, p->addr, sizeof(net.addr)) == 0;
