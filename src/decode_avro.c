@@ -66,17 +66,18 @@ typedef struct node_s {
     struct node_s **kid; /* fields, branches, or the items or values */
     const char **names;  /* a record's field names */
     unsigned char *role; /* a record's fields' role_t */
+    signed char *obs;    /* an enum's symbols as am_obs_type_t; -1: none */
 } node_t;
 
 /* A value the walk passed: its type (a union's: the branch's), number
  * (int, long, boolean, enum index), text (string, valid UTF-8 without
- * NUL) and schema (enum: its symbols). */
+ * NUL) and node (enum: its symbols). */
 typedef struct av_s {
     avro_type_t t; /* AVRO_NULL also for a field the walk did not see */
     int64_t l;
     const char *s;
     size_t n;
-    avro_schema_t schema;
+    const struct node_s *nd;
 } av_t;
 
 typedef struct obs_av_s {
@@ -430,7 +431,7 @@ static int walk(walk_t *w, const node_t *nd) {
             rc = fail(w, "enum index %" PRId64 " out of range (%s has %d)", v,
                       avro_schema_name(nd->s), nd->n);
         if (rc == 0)
-            keep(w, (av_t){AVRO_ENUM, v, NULL, 0, nd->s});
+            keep(w, (av_t){AVRO_ENUM, v, NULL, 0, nd});
         break;
     case AVRO_ARRAY:
         keep(w, (av_t){AVRO_ARRAY, 0, NULL, 0, NULL});
@@ -499,7 +500,7 @@ AM_DECODE_HOT int fast_scalar(walk_t *w, const node_t *nd, av_t *v) {
     case AVRO_ENUM:
         if (read_long(w, &l) < 0 || l < 0 || l >= nd->n)
             return -1;
-        *v = (av_t){AVRO_ENUM, l, NULL, 0, nd->s};
+        *v = (av_t){AVRO_ENUM, l, NULL, 0, nd};
         return 0;
     default:
         return -1;
@@ -654,7 +655,15 @@ static node_t *compile(avro_schema_t s) {
         nd->n = (int)avro_schema_union_size(s);
         break;
     case AVRO_ENUM:
+        /* Symbols read as observable types once, not for each value. */
         nd->n = avro_schema_enum_number_of_symbols(s);
+        if (nd->n > 0 && !(nd->obs = malloc((size_t)nd->n)))
+            return NULL;
+        for (int i = 0; i < nd->n; i++) {
+            const char *sym = avro_schema_enum_get(s, i);
+            nd->obs[i] =
+                (signed char)(sym ? am_obs_type_parse(sym, strlen(sym)) : -1);
+        }
         return nd;
     case AVRO_FIXED:
         nd->size = (size_t)avro_schema_fixed_size(s);
@@ -846,9 +855,9 @@ static int observables(am_event_t *ev, const cap_t *c, char *err,
         int type = -1;
         size_t n;
 
-        if (t->t != AVRO_ENUM ||
-            !(sym = avro_schema_enum_get(t->schema, (int)t->l)) ||
-            (type = am_obs_type_parse(sym, strlen(sym))) < 0) {
+        if (t->t != AVRO_ENUM || (type = t->nd->obs[t->l]) < 0) {
+            if (t->t == AVRO_ENUM)
+                sym = avro_schema_enum_get(t->nd->s, (int)t->l);
             snprintf(err, err_size,
                      "field 'observables[%zu].type': %s%s%s", i,
                      sym ? "'" : "", sym ? sym : "missing in the schema",
