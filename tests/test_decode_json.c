@@ -787,6 +787,10 @@ Test(event, names) {
     cr_assert_str_eq(am_obs_type_name(AM_OBS_EMAIL), "email");
     cr_assert_str_eq(am_obs_type_name(AM_OBS_ASN), "asn");
     cr_assert_str_eq(am_obs_type_name(AM_OBS__COUNT), "?");
+    for (int i = 0; i < AM_OBS__COUNT; i++) {
+        const char *name = am_obs_type_name((am_obs_type_t)i);
+        cr_assert_eq(am_obs_type_parse(name, strlen(name)), i, "%s", name);
+    }
     cr_assert_eq(am_obs_type_parse("email", 5), AM_OBS_EMAIL);
     cr_assert_eq(am_obs_type_parse("emails", 5), AM_OBS_EMAIL);
     cr_assert_eq(am_obs_type_parse("emai", 4), -1);
