@@ -978,6 +978,23 @@ static int fill(am_event_t *ev, const cap_t *c, char *err,
     return cves(ev, c, err, err_size);
 }
 
+/* Whether a framed reading from \p p may pass its first read, the union's
+ * index; when a one-byte index is out of range it stops after it, at
+ * *stop, as either reading would.  A bare Indicator, which starts with 0
+ * too, has the id's text there (most messages, one reading saved). */
+static bool framed_may_be(const uint8_t *p, const uint8_t *end,
+                          const uint8_t **stop) {
+    int64_t b;
+
+    if (p == end || (*p & 0x80))
+        return true;
+    b = (int64_t)(*p >> 1) ^ -(int64_t)(*p & 1);
+    if (b >= 0 && b < event_root->n)
+        return true;
+    *stop = p + 1;
+    return false;
+}
+
 static int decode(const char *buf, size_t len, am_event_t *ev, bool fast,
                   char *err, size_t err_size) {
     const uint8_t *b = (const uint8_t *)buf, *end = b + len;
@@ -1007,7 +1024,7 @@ static int decode(const char *buf, size_t len, am_event_t *ev, bool fast,
      * reading fails (as a bare Indicator, whose first byte is 0, does: its
      * reason is not written).  Of two failures, the reading that got
      * further says what is wrong. */
-    if (!(len >= 5 && b[0] == 0 &&
+    if (!(len >= 5 && b[0] == 0 && framed_may_be(b + 5, end, &stop_framed) &&
           walk_event(event_root, b + 5, end, fast, &stop_framed, cap, NULL,
                      0) == 0) &&
         walk_event(event_root, b, end, fast, &stop_bare, cap, err,
