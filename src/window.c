@@ -33,7 +33,8 @@ typedef struct block_s {
 } block_t;
 
 typedef struct entry_s {
-    am_event_t *ev;   /* flat copy, in blk; NULL once dropped */
+    const unsigned char *pk; /* packed copy (pack_into()), in blk; NULL
+                              * once dropped */
     block_t *blk;
     const char *topic;
     size_t bytes;     /* accounted: copy, postings, slot */
@@ -194,6 +195,219 @@ am_event_t *am_window_event_copy(const am_event_t *ev, const char *topic,
     return copy_into(mem, ev, topic, topic_copy);
 }
 
+/* ---- packed copies ------------------------------------------------------- */
+
+/*
+ * The window keeps each event packed rather than as a flat am_event_t,
+ * whose struct alone is 240 bytes and each observable 56 (bench_live
+ * window_bytes; an Avro indicator of bench-e2e took ~560 bytes flat):
+ *
+ *   header   uint16 observables, uint8 CVEs, uint8 kind, uint32 text
+ *            fields present (bit i: str_fields[i]; PK_TOPIC: a topic),
+ *            int32 confidence, int32 port, uint32 offset of the text
+ *   uint32   offset of each observable
+ *   each     uint8 type, target, flags (PK_VALUE, PK_HOST); by target an
+ *   observable  am_prefix_t (IP), a uint32 (ASN) or a uint16 host length
+ *            (domain); the host and the value, each NUL-terminated
+ *   text     the present fields, the CVEs and the topic, NUL-terminated
+ *
+ * Nothing is aligned: the numbers are read with memcpy().  Look-ups read
+ * an observable in place (pk_obs()); a hit gets a flat copy made from it
+ * (pk_copy()).
+ */
+#define PK_HEAD 20
+#define PK_TOPIC (UINT32_C(1) << 31)
+#define PK_VALUE 1
+#define PK_HOST 2
+_Static_assert(N_STR_FIELDS < 31, "a bit for each text field and the topic");
+
+typedef struct pk_head_s {
+    uint16_t n_obs;
+    uint8_t n_cves, kind;
+    uint32_t present;
+    int32_t confidence, port;
+    uint32_t text;
+} pk_head_t;
+
+static pk_head_t pk_head(const unsigned char *pk) {
+    pk_head_t h;
+
+    memcpy(&h.n_obs, pk, 2);
+    h.n_cves = pk[2];
+    h.kind = pk[3];
+    memcpy(&h.present, pk + 4, 4);
+    memcpy(&h.confidence, pk + 8, 4);
+    memcpy(&h.port, pk + 12, 4);
+    memcpy(&h.text, pk + 16, 4);
+    return h;
+}
+
+static uint16_t pk_n_obs(const unsigned char *pk) {
+    uint16_t n;
+
+    memcpy(&n, pk, 2);
+    return n;
+}
+
+static const char *get_field(const am_event_t *ev, size_t off) {
+    const char *s;
+
+    memcpy(&s, (const char *)ev + off, sizeof(s));
+    return s;
+}
+
+/* The bytes of observable \p o before its text. */
+static size_t pk_obs_fixed(const am_observable_t *o) {
+    return 3 + (o->target == AM_TARGET_IP       ? sizeof(am_prefix_t)
+                : o->target == AM_TARGET_ASN    ? 4
+                : o->target == AM_TARGET_DOMAIN ? 2
+                                                : 0);
+}
+
+/* The size of the packed copy of \p ev with \p topic. */
+static size_t pk_size(const am_event_t *ev, const char *topic) {
+    size_t size = PK_HEAD + 4 * ev->n_obs;
+
+    for (size_t i = 0; i < ev->n_obs; i++)
+        size += pk_obs_fixed(&ev->obs[i]) + slen(ev->obs[i].value) +
+                (ev->obs[i].host ? ev->obs[i].host_len + 1 : 0);
+    for (size_t i = 0; i < N_STR_FIELDS; i++)
+        size += slen(get_field(ev, str_fields[i]));
+    for (size_t i = 0; i < ev->n_cves; i++)
+        size += slen(ev->cves[i]);
+    return size + slen(topic);
+}
+
+static unsigned char *pk_put(unsigned char *p, const char *s, size_t n) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p + n + 1;
+}
+
+/* Packs \p ev with \p topic into \p pk (pk_size() bytes); *topic_copy
+ * receives the topic's copy (NULL: none). */
+static void pk_into(unsigned char *pk, const am_event_t *ev,
+                    const char *topic, const char **topic_copy) {
+    unsigned char *p = pk + PK_HEAD + 4 * ev->n_obs;
+    uint16_t n_obs = (uint16_t)ev->n_obs;
+    uint32_t present = 0, text;
+    int32_t confidence = ev->confidence, port = ev->port;
+
+    for (size_t i = 0; i < ev->n_obs; i++) {
+        const am_observable_t *o = &ev->obs[i];
+        uint32_t off = (uint32_t)(p - pk);
+
+        memcpy(pk + PK_HEAD + 4 * i, &off, 4);
+        p[0] = o->type;
+        p[1] = o->target;
+        p[2] = (o->value ? PK_VALUE : 0) | (o->host ? PK_HOST : 0);
+        p += 3;
+        if (o->target == AM_TARGET_IP) {
+            memcpy(p, &o->prefix, sizeof(o->prefix));
+            p += sizeof(o->prefix);
+        } else if (o->target == AM_TARGET_ASN) {
+            memcpy(p, &o->asn, 4);
+            p += 4;
+        } else if (o->target == AM_TARGET_DOMAIN) {
+            uint16_t hl = (uint16_t)o->host_len;
+            memcpy(p, &hl, 2);
+            p += 2;
+        }
+        if (o->host)
+            p = pk_put(p, o->host, o->host_len);
+        if (o->value)
+            p = pk_put(p, o->value, strlen(o->value));
+    }
+    text = (uint32_t)(p - pk);
+    for (size_t i = 0; i < N_STR_FIELDS; i++) {
+        const char *f = get_field(ev, str_fields[i]);
+        if (f) {
+            present |= UINT32_C(1) << i;
+            p = pk_put(p, f, strlen(f));
+        }
+    }
+    for (size_t i = 0; i < ev->n_cves; i++)
+        p = pk_put(p, ev->cves[i], strlen(ev->cves[i]));
+    *topic_copy = NULL;
+    if (topic) {
+        present |= PK_TOPIC;
+        *topic_copy = (const char *)p;
+        pk_put(p, topic, strlen(topic));
+    }
+    memcpy(pk, &n_obs, 2);
+    pk[2] = (unsigned char)ev->n_cves;
+    pk[3] = ev->kind;
+    memcpy(pk + 4, &present, 4);
+    memcpy(pk + 8, &confidence, 4);
+    memcpy(pk + 12, &port, 4);
+    memcpy(pk + 16, &text, 4);
+}
+
+/* Observable \p i of a packed copy, its text in place. */
+static void pk_obs(const unsigned char *pk, size_t i, am_observable_t *o) {
+    const unsigned char *p;
+    uint32_t off;
+    uint8_t flags;
+
+    memcpy(&off, pk + PK_HEAD + 4 * i, 4);
+    p = pk + off;
+    memset(o, 0, sizeof(*o));
+    o->type = p[0];
+    o->target = p[1];
+    flags = p[2];
+    p += 3;
+    if (o->target == AM_TARGET_IP) {
+        memcpy(&o->prefix, p, sizeof(o->prefix));
+        p += sizeof(o->prefix);
+    } else if (o->target == AM_TARGET_ASN) {
+        memcpy(&o->asn, p, 4);
+        p += 4;
+    } else if (o->target == AM_TARGET_DOMAIN) {
+        uint16_t hl;
+        memcpy(&hl, p, 2);
+        o->host_len = hl;
+        p += 2;
+    }
+    if (flags & PK_HOST) {
+        o->host = (const char *)p;
+        p += o->host_len + 1;
+    }
+    if (flags & PK_VALUE)
+        o->value = (const char *)p;
+}
+
+/* A flat copy (am_window_event_copy()) of a packed one. */
+static am_event_t *pk_copy(const unsigned char *pk, const char *topic,
+                           const char **topic_copy, size_t *bytes) {
+    pk_head_t h = pk_head(pk);
+    const char *cves[AM_EVENT_MAX_CVES], *p = (const char *)pk + h.text;
+    am_event_t tmp, *copy;
+
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.kind = h.kind;
+    tmp.confidence = h.confidence;
+    tmp.port = h.port;
+    tmp.n_obs = h.n_obs;
+    if (!(tmp.obs = malloc((h.n_obs ? h.n_obs : 1) * sizeof(*tmp.obs))))
+        return NULL;
+    for (size_t i = 0; i < h.n_obs; i++)
+        pk_obs(pk, i, &tmp.obs[i]);
+    for (size_t i = 0; i < N_STR_FIELDS; i++)
+        if (h.present & UINT32_C(1) << i) {
+            *field(&tmp, str_fields[i]) = p;
+            p += strlen(p) + 1;
+        }
+    for (size_t i = 0; i < h.n_cves && i < AM_EVENT_MAX_CVES; i++) {
+        cves[i] = p;
+        p += strlen(p) + 1;
+    }
+    tmp.cves = cves;
+    tmp.n_cves = h.n_cves;
+    copy = am_window_event_copy(&tmp, topic, topic_copy, bytes);
+    free(tmp.obs);
+    return copy;
+}
+
 /* A block none of whose copies is in the window: kept as a spare (a few
  * of the usual size), else freed. */
 static void block_empty(am_window_t *w, block_t *b) {
@@ -217,8 +431,7 @@ static void block_release(am_window_t *w, block_t *b) {
  * one (a spare, or allocated; a copy larger than a block gets its own).
  * @returns the room, *blk its block, or NULL when out of memory. */
 static void *block_alloc(am_window_t *w, size_t size, block_t **blk) {
-    size_t need = (size + alignof(max_align_t) - 1) &
-                  ~(alignof(max_align_t) - 1);
+    size_t need = size; /* a pack needs no alignment */
     block_t *b = w->cur;
 
     if (!b || b->size - b->used < need) {
@@ -372,7 +585,7 @@ static entry_t *slot(am_window_t *w, uint64_t seq) {
 
 static void drop(am_window_t *w, entry_t *e) {
     block_release(w, e->blk);
-    e->ev = NULL;
+    e->pk = NULL;
     e->blk = NULL;
     w->bytes -= e->bytes;
     w->count--;
@@ -381,7 +594,7 @@ static void drop(am_window_t *w, entry_t *e) {
 static void advance_head(am_window_t *w) {
     uint64_t head = w->head, post_head = w->post_head;
 
-    while (w->head < w->tail && !slot(w, w->head)->ev)
+    while (w->head < w->tail && !slot(w, w->head)->pk)
         w->head++;
     w->post_head = w->head < w->tail ? slot(w, w->head)->first_post
                                      : w->post_tail;
@@ -413,7 +626,7 @@ void am_window_destroy(am_window_t *w) {
     if (!w)
         return;
     for (uint64_t s = w->head; s < w->tail; s++)
-        if (slot(w, s)->ev)
+        if (slot(w, s)->pk)
             block_release(w, slot(w, s)->blk);
     if (w->cur)
         block_empty(w, w->cur);
@@ -463,7 +676,7 @@ static int prepare(const am_window_t *w, const am_event_t *ev,
     if (expires <= now)
         return 1;
     pd->expires = expires;
-    pd->bytes = copy_size(ev, origin ? origin->topic : NULL);
+    pd->bytes = pk_size(ev, origin ? origin->topic : NULL);
     return 0;
 }
 
@@ -499,7 +712,8 @@ static int insert(am_window_t *w, const am_event_t *ev,
                    .partition = origin ? origin->partition : -1,
                    .offset = origin ? origin->offset : -1,
                    .first_post = first};
-    e->ev = copy_into(mem, ev, origin ? origin->topic : NULL, &e->topic);
+    pk_into(mem, ev, origin ? origin->topic : NULL, &e->topic);
+    e->pk = mem;
     e->bytes = pd->bytes + sizeof(entry_t) + cnt * sizeof(posting_t);
     w->bytes += e->bytes;
     w->count++;
@@ -566,7 +780,7 @@ void am_window_expire(am_window_t *w, int64_t now) {
                                                   : AM_WINDOW_EXPIRE_STEP;
     for (; n > 0; n--) {
         entry_t *e = slot(w, s);
-        if (e->ev && e->expires <= now)
+        if (e->pk && e->expires <= now)
             drop(w, e);
         if (++s == w->tail)
             s = w->head;
@@ -648,7 +862,7 @@ static const entry_t *live(const query_t *q, uint64_t seq) {
     if (seq < q->w->head || seq >= q->w->tail)
         return NULL;
     e = slot(q->w, seq);
-    if (!e->ev || e->expires <= q->now || e->version >= q->below)
+    if (!e->pk || e->expires <= q->now || e->version >= q->below)
         return NULL;
     return e;
 }
@@ -686,11 +900,14 @@ static void scan(query_t *q, const am_window_probe_t *p) {
         if (!find_step(q, &s, &q->w->head, &q->w->tail))
             break;
         e = live(q, s);
-        for (size_t i = 0; e && i < e->ev->n_obs; i++)
-            if (probe_matches(p, &e->ev->obs[i])) {
+        for (size_t i = 0, n = e ? pk_n_obs(e->pk) : 0; i < n; i++) {
+            am_observable_t o;
+            pk_obs(e->pk, i, &o);
+            if (probe_matches(p, &o)) {
                 found_add(q->f, s);
                 break;
             }
+        }
     }
 }
 
@@ -793,8 +1010,11 @@ static void walk_log(query_t *q, const wants_t *t,
             uint64_t seq = po->at >> 16;
             uint16_t obs = (uint16_t)po->at;
             const entry_t *e = live(q, seq);
-            if (e && obs < e->ev->n_obs &&
-                probe_matches(&probes[t->node[k].probe], &e->ev->obs[obs]))
+            am_observable_t o;
+            if (!e || obs >= pk_n_obs(e->pk))
+                continue;
+            pk_obs(e->pk, obs, &o);
+            if (probe_matches(&probes[t->node[k].probe], &o))
                 found_add(q->f, seq);
         }
     }
@@ -820,8 +1040,7 @@ static int hits_add(am_window_hits_t *out, const entry_t *e, uint64_t seq) {
     h = &out->v[out->n];
     h->seq = seq;
     h->version = e->version;
-    if (!(h->ev = am_window_event_copy(e->ev, e->topic, &h->origin.topic,
-                                       &bytes)))
+    if (!(h->ev = pk_copy(e->pk, e->topic, &h->origin.topic, &bytes)))
         return -1;
     if (!e->topic)
         h->origin.topic = NULL;

@@ -158,6 +158,74 @@ Test(window, keeps_indicators_only_and_not_expired) {
     cr_expect_eq(am_window_count(w), 1);
 }
 
+/* What a look-up hands out is the event added, every field of it: the
+ * window keeps it packed and makes the copy from that. */
+Test(window, a_hit_is_the_event_added) {
+    static const char *const obs[] = {
+        "ip=192.0.2.7", "cidr=2001:db8::/48", "domain=Shop.Example.COM",
+        "url=https://login.example.org/x", "email=a@mail.example.net",
+        "asn=AS64500", NULL};
+    am_event_t *ev = mk("full", obs, "2027-01-15T07:00:00Z",
+                        "2027-02-01T00:00:00Z");
+    const char **f[] = {
+        &ev->severity,    &ev->source,     &ev->tlp,         &ev->description,
+        &ev->protocol,    &ev->tag,        &ev->format,      &ev->feed,
+        &ev->report_type, &ev->name,       &ev->pattern,     &ev->valid_from,
+        &ev->taxonomy,    &ev->type,       &ev->identifier,  &ev->n6_category,
+        &ev->context};
+    am_origin_t origin = {"feeds.cert", 7, 123456789012LL};
+    const am_event_t *h;
+
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        char v[32];
+        snprintf(v, sizeof(v), "field %zu", i);
+        *f[i] = am_event_strdup(ev, v, strlen(v));
+    }
+    ev->confidence = 85;
+    ev->port = 8443;
+    cr_assert_eq(am_event_add_cve(ev, "CVE-2024-1234", 13), 0);
+    cr_assert_eq(am_event_add_cve(ev, "CVE-2025-0001", 13), 0);
+    cr_assert_eq(am_window_add(w, ev, &origin, 1, NOW), 0);
+    find(AM_ASSET_IP, "192.0.2.0/24", false, NOW);
+    cr_assert_eq(hits.n, 1);
+    h = hits.v[0].ev;
+    cr_expect_str_eq(hits.v[0].origin.topic, "feeds.cert");
+    cr_expect_eq(hits.v[0].origin.partition, 7);
+    cr_expect_eq(hits.v[0].origin.offset, 123456789012LL);
+    cr_expect_eq(h->kind, ev->kind);
+    cr_expect_eq(h->confidence, 85);
+    cr_expect_eq(h->port, 8443);
+    cr_expect_str_eq(h->id, "full");
+    cr_expect_str_eq(h->category, "malware");
+    cr_expect_str_eq(h->time, ev->time);
+    cr_expect_str_eq(h->valid_until, ev->valid_until);
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        const char *got = *(const char **)(void *)((const char *)h +
+                                                   ((const char *)f[i] -
+                                                    (const char *)ev));
+        cr_expect_str_eq(got, *f[i], "field %zu", i);
+    }
+    cr_assert_eq(h->n_cves, 2);
+    cr_expect_str_eq(h->cves[0], "CVE-2024-1234");
+    cr_expect_str_eq(h->cves[1], "CVE-2025-0001");
+    cr_assert_eq(h->n_obs, ev->n_obs);
+    for (size_t i = 0; i < ev->n_obs; i++) {
+        const am_observable_t *a = &ev->obs[i], *b = &h->obs[i];
+        cr_expect_eq(b->type, a->type, "observable %zu", i);
+        cr_expect_eq(b->target, a->target, "observable %zu", i);
+        cr_expect_str_eq(b->value, a->value, "observable %zu", i);
+        cr_expect_eq(!b->host, !a->host, "observable %zu", i);
+        if (a->host) {
+            cr_expect_eq(b->host_len, a->host_len);
+            cr_expect_str_eq(b->host, a->host);
+        }
+        cr_expect_eq(memcmp(&b->prefix, &a->prefix, sizeof(a->prefix)), 0,
+                     "observable %zu", i);
+        cr_expect_eq(b->asn, a->asn, "observable %zu", i);
+    }
+    ev_free(ev);
+}
+
 Test(window, ip_lookups_overlap_both_ways) {
     ADD("host", "ip=192.0.2.10");
     ADD("range", "cidr=192.0.2.0/28");
@@ -534,7 +602,7 @@ Test(window, lookups_hand_out_only_what_is_still_held, .timeout = 60) {
     racer_t r = {0};
     double took;
 
-    fill(1u << 20, 30000, "brand.", NULL);
+    fill(480u << 10, 30000, "brand.", NULL);
     cr_assert_lt(am_window_count(w), 3000); /* about 2100 */
     took = race("brand", 1000, evictor, &r);
     cr_assert_lt(r.added_at, took, "the adds ended at %.3f s, after the "
