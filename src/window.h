@@ -5,12 +5,12 @@
  * notifications, issue 5).
  *
  * Every indicator event the service matched is copied in, packed (its
- * numbers, observables and strings, no pointers: ~230 bytes for an
- * indicator of one name where a flat am_event_t took ~520), with the
- * version of the matcher that saw it; a look-up hands out flat copies.  Entries live in a ring in arrival
- * order and leave it when they are older than max_age, when their
- * valid_until passed, or, oldest first, when the window's accounted bytes
- * exceed max_bytes.
+ * numbers, observables and strings, no pointers: bench_live's 1M
+ * indicators take 243 MB, as flat am_event_t copies 522), with the
+ * version of the matcher that saw it; a look-up hands out flat copies.
+ * Entries live in a ring in arrival order and leave it when they are
+ * older than max_age, when their valid_until passed, or, oldest first,
+ * when the window's accounted bytes exceed max_bytes.
  *
  * The index is a log of postings in arrival order, one per key of each
  * observable (a 64-bit hash of the key, the entry's sequence number and
