@@ -207,8 +207,8 @@ am_event_t *am_window_event_copy(const am_event_t *ev, const char *topic,
  *            int32 port, uint32 offset of the text
  *   uint32   offset of each observable
  *   each     uint8 type, target, flags (PK_VALUE, PK_HOST); by target an
- *   observable  am_prefix_t (IP), a uint32 (ASN) or a uint16 host length
- *            (domain); the host and the value, each NUL-terminated
+ *   observable  am_prefix_t (IP) or a uint32 (ASN); with a host, its
+ *            uint16 length and the host; the value; each NUL-terminated
  *   text     the present fields, the CVEs and the topic, NUL-terminated
  *
  * Nothing is aligned: the numbers are read with memcpy().  Look-ups read
@@ -257,10 +257,11 @@ static const char *get_field(const am_event_t *ev, size_t off) {
 
 /* The bytes of observable \p o before its text. */
 static size_t pk_obs_fixed(const am_observable_t *o) {
-    return 3 + (o->target == AM_TARGET_IP       ? sizeof(am_prefix_t)
-                : o->target == AM_TARGET_ASN    ? 4
-                : o->target == AM_TARGET_DOMAIN ? 2
-                                                : 0);
+    return 3 +
+           (o->target == AM_TARGET_IP    ? sizeof(am_prefix_t)
+            : o->target == AM_TARGET_ASN ? 4
+                                         : 0) +
+           (o->host ? 2 : 0);
 }
 
 /* The size of the packed copy of \p ev with \p topic. */
@@ -307,13 +308,12 @@ static void pk_into(unsigned char *pk, const am_event_t *ev,
         } else if (o->target == AM_TARGET_ASN) {
             memcpy(p, &o->asn, 4);
             p += 4;
-        } else if (o->target == AM_TARGET_DOMAIN) {
-            uint16_t hl = (uint16_t)o->host_len;
-            memcpy(p, &hl, 2);
-            p += 2;
         }
-        if (o->host)
-            p = pk_put(p, o->host, o->host_len);
+        if (o->host) {
+            uint16_t hl = (uint16_t)o->host_len; /* a name: <= 253 */
+            memcpy(p, &hl, 2);
+            p = pk_put(p + 2, o->host, o->host_len);
+        }
         if (o->value)
             p = pk_put(p, o->value, strlen(o->value));
     }
@@ -360,15 +360,13 @@ static void pk_obs(const unsigned char *pk, size_t i, am_observable_t *o) {
     } else if (o->target == AM_TARGET_ASN) {
         memcpy(&o->asn, p, 4);
         p += 4;
-    } else if (o->target == AM_TARGET_DOMAIN) {
+    }
+    if (flags & PK_HOST) {
         uint16_t hl;
         memcpy(&hl, p, 2);
         o->host_len = hl;
-        p += 2;
-    }
-    if (flags & PK_HOST) {
-        o->host = (const char *)p;
-        p += o->host_len + 1;
+        o->host = (const char *)p + 2;
+        p += 2 + hl + 1;
     }
     if (flags & PK_VALUE)
         o->value = (const char *)p;
