@@ -69,7 +69,9 @@ typedef struct map_s {
 
 typedef struct lang_s {
     char code[8];
-    map_t advice; /* type -> text */
+    map_t advice;          /* type -> text */
+    const char **by_type;  /* the text of cl->types[i]; NULL: none */
+    const char *unknown;   /* of "unknown"; NULL: none */
 } lang_t;
 
 struct am_classify_s {
@@ -550,6 +552,14 @@ static int load_advice(loader_t *ld, json_t *root, const char *path) {
                             type);
             map_put(&lang->advice, type, json_string_value(t));
         }
+        /* Looked up for every notification (twice): by the type's index,
+         * not by its name in the map. */
+        if (!(lang->by_type = calloc(cl->n_types ? cl->n_types : 1,
+                                     sizeof(*lang->by_type))))
+            return fail(&sub, "out of memory");
+        for (size_t i = 0; i < cl->n_types; i++)
+            lang->by_type[i] = map_get(&lang->advice, cl->types[i].name);
+        lang->unknown = map_get(&lang->advice, "unknown");
         if (strcmp(code, "en") == 0) {
             cl->en = lang;
             /* English is the last fallback: it covers every type. */
@@ -588,6 +598,7 @@ void am_classify_destroy(am_classify_t *cl) {
         return;
     for (size_t i = 0; i < cl->n_langs; i++) {
         map_free(&cl->langs[i].advice);
+        free(cl->langs[i].by_type);
         json_decref(cl->advice_roots[i]);
     }
     map_free(&cl->type_map);
@@ -710,20 +721,30 @@ static const lang_t *find_lang(const am_classify_t *cl, const char *lang) {
     return NULL;
 }
 
+/* The type named \p s: most often the name am_classify_event() gave the
+ * event, found by its address (a map look-up of the name cost ~400
+ * instructions, twice per notification). */
+static const cls_type_t *type_of(const am_classify_t *cl, const char *s) {
+    for (size_t i = 0; i < cl->n_types; i++)
+        if (cl->types[i].name == s)
+            return &cl->types[i];
+    return find_type(cl, s);
+}
+
 const char *am_classify_advice(const am_classify_t *cl, const char *type,
                                const char *lang) {
     const lang_t *langs[2] = {find_lang(cl, lang), cl->en};
-    const cls_type_t *t = type ? find_type(cl, type) : NULL;
+    const cls_type_t *t = type ? type_of(cl, type) : NULL;
     const char *text;
 
     for (size_t i = 0; i < 2; i++) {
         if (!langs[i])
             continue;
-        if (t && (text = map_get(&langs[i]->advice, t->name)))
+        if (t && (text = langs[i]->by_type[t - cl->types]))
             return text;
-        if ((text = map_get(&langs[i]->advice, "unknown")))
+        if ((text = langs[i]->unknown))
             return text;
     }
     /* English covers every type, "unknown" included (checked at load). */
-    return map_get(&cl->en->advice, "unknown");
+    return cl->en->unknown;
 }

@@ -260,6 +260,29 @@ Test(classify, advice_per_language) {
     cr_assert_eq(am_classify_advice(cl, "infected-system", "nl_BE"), nl);
 }
 
+/* The type of a classified event is the table's own name: its advice is
+ * the advice of that name, in every language and through the fallbacks. */
+Test(classify, advice_of_a_classified_event_is_its_types) {
+    static const char *const cats[] = {"botnet_cc", "phishing", "spam",
+                                       "scanner", "malware-distribution",
+                                       "compromised", "ddos"};
+    static const char *const langs[] = {"en", "nl", "de", ""};
+
+    for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++) {
+        char name[64];
+        am_event_reset(&ev);
+        ev.kind = AM_EVENT_INDICATOR;
+        ev.category = cats[i];
+        am_classify_event(cl, &ev);
+        cr_assert_not_null(ev.type, "%s", cats[i]);
+        snprintf(name, sizeof(name), "%s", ev.type);
+        for (size_t l = 0; l < sizeof(langs) / sizeof(langs[0]); l++)
+            cr_assert_eq(am_classify_advice(cl, ev.type, langs[l]),
+                         am_classify_advice(cl, name, langs[l]), "%s/%s",
+                         name, langs[l]);
+    }
+}
+
 struct advice_case {
     char type[40];
     char lang[8];
