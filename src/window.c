@@ -110,20 +110,31 @@ static const char **field(am_event_t *ev, size_t off) {
     return (const char **)(void *)((char *)ev + off);
 }
 
+static const char *get_field(const am_event_t *ev, size_t off) {
+    const char *s;
+
+    memcpy(&s, (const char *)ev + off, sizeof(s));
+    return s;
+}
+
 static size_t slen(const char *s) {
     return s ? strlen(s) + 1 : 0;
 }
 
+/* Copies the \p n bytes at \p s and a NUL to \p p.  @returns past them. */
+static char *put_n(char *p, const char *s, size_t n) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p + n + 1;
+}
+
 /* Copies s to *p (when not NULL) and advances *p. */
 static const char *put(char **p, const char *s) {
-    size_t n;
     char *d = *p;
 
     if (!s)
         return NULL;
-    n = strlen(s) + 1;
-    memcpy(d, s, n);
-    *p += n;
+    *p = put_n(d, s, strlen(s));
     return d;
 }
 
@@ -145,11 +156,10 @@ static layout_t layout(const am_event_t *ev) {
 
 /* The size of the flat copy of \p ev with \p topic. */
 static size_t copy_size(const am_event_t *ev, const char *topic) {
-    am_event_t tmp = *ev;
     size_t size = layout(ev).text;
 
     for (size_t i = 0; i < N_STR_FIELDS; i++)
-        size += slen(*field(&tmp, str_fields[i]));
+        size += slen(get_field(ev, str_fields[i]));
     for (size_t i = 0; i < ev->n_obs; i++)
         size += slen(ev->obs[i].value) + slen(ev->obs[i].host);
     for (size_t i = 0; i < ev->n_cves; i++)
@@ -161,7 +171,7 @@ static size_t copy_size(const am_event_t *ev, const char *topic) {
  * for an am_event_t). */
 static am_event_t *copy_into(void *mem, const am_event_t *ev,
                              const char *topic, const char **topic_copy) {
-    am_event_t tmp = *ev, *c = mem;
+    am_event_t *c = mem;
     layout_t l = layout(ev);
     char *p;
 
@@ -172,7 +182,7 @@ static am_event_t *copy_into(void *mem, const am_event_t *ev,
     c->cves = (const char **)(void *)((char *)c + l.cves);
     p = (char *)c + l.text;
     for (size_t i = 0; i < N_STR_FIELDS; i++)
-        *field(c, str_fields[i]) = put(&p, *field(&tmp, str_fields[i]));
+        *field(c, str_fields[i]) = put(&p, get_field(ev, str_fields[i]));
     for (size_t i = 0; i < ev->n_obs; i++) {
         c->obs[i] = ev->obs[i];
         c->obs[i].value = put(&p, ev->obs[i].value);
@@ -248,13 +258,6 @@ static uint16_t pk_n_obs(const unsigned char *pk) {
     return n;
 }
 
-static const char *get_field(const am_event_t *ev, size_t off) {
-    const char *s;
-
-    memcpy(&s, (const char *)ev + off, sizeof(s));
-    return s;
-}
-
 /* The bytes of observable \p o before its text. */
 static size_t pk_obs_fixed(const am_observable_t *o) {
     return 3 +
@@ -278,29 +281,23 @@ static size_t pk_size(const am_event_t *ev, const char *topic) {
     return size + slen(topic);
 }
 
-static unsigned char *pk_put(unsigned char *p, const char *s, size_t n) {
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p + n + 1;
-}
-
 /* Packs \p ev with \p topic into \p pk (pk_size() bytes); *topic_copy
  * receives the topic's copy (NULL: none). */
 static void pk_into(unsigned char *pk, const am_event_t *ev,
                     const char *topic, const char **topic_copy) {
-    unsigned char *p = pk + PK_HEAD + 4 * ev->n_obs;
+    char *p = (char *)pk + PK_HEAD + 4 * ev->n_obs;
     uint16_t n_obs = (uint16_t)ev->n_obs;
     uint32_t present = 0, text;
     int32_t confidence = ev->confidence, port = ev->port;
 
     for (size_t i = 0; i < ev->n_obs; i++) {
         const am_observable_t *o = &ev->obs[i];
-        uint32_t off = (uint32_t)(p - pk);
+        uint32_t off = (uint32_t)(p - (char *)pk);
 
         memcpy(pk + PK_HEAD + 4 * i, &off, 4);
-        p[0] = o->type;
-        p[1] = o->target;
-        p[2] = (o->value ? PK_VALUE : 0) | (o->host ? PK_HOST : 0);
+        p[0] = (char)o->type;
+        p[1] = (char)o->target;
+        p[2] = (char)((o->value ? PK_VALUE : 0) | (o->host ? PK_HOST : 0));
         p += 3;
         if (o->target == AM_TARGET_IP) {
             memcpy(p, &o->prefix, sizeof(o->prefix));
@@ -312,25 +309,25 @@ static void pk_into(unsigned char *pk, const am_event_t *ev,
         if (o->host) {
             uint16_t hl = (uint16_t)o->host_len; /* a name: <= 253 */
             memcpy(p, &hl, 2);
-            p = pk_put(p + 2, o->host, o->host_len);
+            p = put_n(p + 2, o->host, o->host_len);
         }
         if (o->value)
-            p = pk_put(p, o->value, strlen(o->value));
+            p = put_n(p, o->value, strlen(o->value));
     }
-    text = (uint32_t)(p - pk);
+    text = (uint32_t)(p - (char *)pk);
     for (size_t i = 0; i < N_STR_FIELDS; i++) {
         const char *f = get_field(ev, str_fields[i]);
         if (f) {
             present |= UINT32_C(1) << i;
-            p = pk_put(p, f, strlen(f));
+            p = put_n(p, f, strlen(f));
         }
     }
     for (size_t i = 0; i < ev->n_cves; i++)
-        p = pk_put(p, ev->cves[i], strlen(ev->cves[i]));
+        p = put_n(p, ev->cves[i], strlen(ev->cves[i]));
     *topic_copy = NULL;
     if (topic) {
-        *topic_copy = (const char *)p;
-        pk_put(p, topic, strlen(topic));
+        *topic_copy = p;
+        put_n(p, topic, strlen(topic));
     }
     memcpy(pk, &n_obs, 2);
     pk[2] = (unsigned char)ev->n_cves;
