@@ -979,19 +979,22 @@ static int fill(am_event_t *ev, const cap_t *c, char *err,
 }
 
 /* Whether a framed reading from \p p may pass its first read, the union's
- * index; when a one-byte index is out of range it stops after it, at
- * *stop, as either reading would.  A bare Indicator, which starts with 0
- * too, has the id's text there (most messages, one reading saved). */
+ * index; when not, *stop is where it would stop (both the fast reader and
+ * the walk read it with read_long()).  A bare Indicator, which starts with
+ * 0 too, has the id's text there (most messages, one reading saved). */
 static bool framed_may_be(const uint8_t *p, const uint8_t *end,
                           const uint8_t **stop) {
+    walk_t w; /* path[] is not read: no error is worded */
     int64_t b;
 
-    if (p == end || (*p & 0x80))
+    w.p = p;
+    w.end = end;
+    w.n_path = 0;
+    w.cap = NULL;
+    w.err = NULL;
+    if (read_long(&w, &b) == 0 && b >= 0 && b < event_root->n)
         return true;
-    b = (int64_t)(*p >> 1) ^ -(int64_t)(*p & 1);
-    if (b >= 0 && b < event_root->n)
-        return true;
-    *stop = p + 1;
+    *stop = w.p;
     return false;
 }
 
