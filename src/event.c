@@ -18,22 +18,19 @@ const char *am_obs_type_name(am_obs_type_t type) {
 }
 
 int am_obs_type_parse(const char *s, size_t n) {
-    /* Every observable of every event: the names have distinct first
-     * letters, so one comparison decides (a loop of strlen() and memcmp()
-     * over the names cost ~90 instructions). */
-    int i;
+    /* Every observable of every event: compared in place, the first
+     * letter ruling out all names but one (a loop of strlen() and
+     * memcmp() calls over the names cost ~90 instructions). */
+    for (int i = 0; n && i < AM_OBS__COUNT; i++) {
+        const char *name = obs_names[i];
+        size_t k = 0;
 
-    switch (n ? s[0] : 0) {
-    case 'i': i = AM_OBS_IP; break;
-    case 'c': i = AM_OBS_CIDR; break;
-    case 'd': i = AM_OBS_DOMAIN; break;
-    case 'u': i = AM_OBS_URL; break;
-    case 'e': i = AM_OBS_EMAIL; break;
-    case 'a': i = AM_OBS_ASN; break;
-    default: return -1;
+        while (k < n && name[k] && name[k] == s[k])
+            k++;
+        if (k == n && !name[n])
+            return i;
     }
-    return strlen(obs_names[i]) == n && memcmp(obs_names[i], s, n) == 0 ? i
-                                                                        : -1;
+    return -1;
 }
 
 const char *am_event_kind_name(am_event_kind_t kind) {
