@@ -121,20 +121,14 @@ static size_t slen(const char *s) {
     return s ? strlen(s) + 1 : 0;
 }
 
-/* Copies the \p n bytes at \p s and a NUL to \p p.  @returns past them. */
-static char *put_n(char *p, const char *s, size_t n) {
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p + n + 1;
-}
-
-/* Copies s to *p (when not NULL) and advances *p. */
+/* Copies s to *p (when not NULL) and advances *p: stpcpy() makes one
+ * pass, where strlen() and memcpy() took two. */
 static const char *put(char **p, const char *s) {
     char *d = *p;
 
     if (!s)
         return NULL;
-    *p = put_n(d, s, strlen(s));
+    *p = stpcpy(d, s) + 1;
     return d;
 }
 
@@ -309,25 +303,27 @@ static void pk_into(unsigned char *pk, const am_event_t *ev,
         if (o->host) {
             uint16_t hl = (uint16_t)o->host_len; /* a name: <= 253 */
             memcpy(p, &hl, 2);
-            p = put_n(p + 2, o->host, o->host_len);
+            memcpy(p + 2, o->host, hl); /* hl bytes: what pk_obs() skips */
+            p[2 + hl] = '\0';
+            p += 2 + hl + 1;
         }
         if (o->value)
-            p = put_n(p, o->value, strlen(o->value));
+            p = stpcpy(p, o->value) + 1;
     }
     text = (uint32_t)(p - (char *)pk);
     for (size_t i = 0; i < N_STR_FIELDS; i++) {
         const char *f = get_field(ev, str_fields[i]);
         if (f) {
             present |= UINT32_C(1) << i;
-            p = put_n(p, f, strlen(f));
+            p = stpcpy(p, f) + 1;
         }
     }
     for (size_t i = 0; i < ev->n_cves; i++)
-        p = put_n(p, ev->cves[i], strlen(ev->cves[i]));
+        p = stpcpy(p, ev->cves[i]) + 1;
     *topic_copy = NULL;
     if (topic) {
         *topic_copy = p;
-        put_n(p, topic, strlen(topic));
+        strcpy(p, topic);
     }
     memcpy(pk, &n_obs, 2);
     pk[2] = (unsigned char)ev->n_cves;
