@@ -84,9 +84,7 @@ static int resolve_host(am_event_t *ev, am_observable_t *o, const char *h,
     char canon[AM_DOMAIN_MAX + 1];
     int len;
 
-    /* Only a digit starts an IPv4 literal, and IPv6 has a colon: most
-     * hosts are names, and a failed parse costs ~180 instructions. */
-    if (n && ((h[0] >= '0' && h[0] <= '9') || memchr(h, ':', n)) &&
+    if (am_ipaddr_may_be(h, n) && /* most hosts are names */
         am_ipaddr_parse(h, n, 0, &o->prefix, why, why_size) == 0) {
         o->target = AM_TARGET_IP;
         return 0;

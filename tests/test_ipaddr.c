@@ -30,6 +30,9 @@ static int parse_n(const char *in, size_t n, int flags, am_prefix_t *p,
     memcpy(copy, in, n);
     err[0] = '\0';
     rc = am_ipaddr_parse(copy, n, flags, p, err, err_size);
+    /* What parses is never ruled out by the quick test before parsing. */
+    cr_assert(rc != 0 || am_ipaddr_may_be(copy, n),
+              "\"%.*s\" parses but am_ipaddr_may_be() says no", (int)n, in);
     free(copy);
     return rc;
 }
@@ -248,6 +251,22 @@ ParameterizedTest(struct key_case *c, ipaddr, key) {
     cr_assert_eq(p.family, c->family, "%s: family %d", c->in, p.family);
     cr_assert_eq(p.len, c->len, "%s: len %d", c->in, p.len);
     cr_assert_arr_eq(p.addr, c->addr, 16, "%s: key bytes differ", c->in);
+}
+
+/* Names are ruled out before parsing; text with a digit first or a colon
+ * goes on to the parser. */
+Test(ipaddr, may_be_rules_out_names) {
+    static const char *const names[] = {"example.com", "xn--bcher-kva.example",
+                                        "a1.example", "", "[", "localhost"};
+    static const char *const maybe[] = {"1password.com", "192.0.2.1", "::1",
+                                        "[2001:db8::1]", "fe80::1%eth0"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        cr_assert_not(am_ipaddr_may_be(names[i], strlen(names[i])), "%s",
+                      names[i]);
+    for (size_t i = 0; i < sizeof(maybe) / sizeof(maybe[0]); i++)
+        cr_assert(am_ipaddr_may_be(maybe[i], strlen(maybe[i])), "%s",
+                  maybe[i]);
 }
 
 Test(ipaddr, bare_address_is_a_host_prefix) {
