@@ -3,6 +3,9 @@
  * test scans into a tally of how often each keyword id was reported.
  */
 #include <criterion/criterion.h>
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -228,4 +231,96 @@ Test(patterns, scratch_of_empty_set_then_real_set) {
 Test(patterns, destroy_null_is_a_no_op) {
     am_patterns_destroy(NULL);
     am_patterns_scratch_destroy(NULL);
+}
+
+/* Whether \p kw occurs in \p s, ASCII letters caseless: the contract,
+ * spelled out the slow way. */
+static bool occurs(const char *s, size_t n, const char *kw, size_t k) {
+    for (size_t i = 0; i + k <= n; i++) {
+        size_t j = 0;
+
+        while (j < k && tolower((unsigned char)s[i + j]) ==
+                            tolower((unsigned char)kw[j]))
+            j++;
+        if (j == k)
+            return true;
+    }
+    return false;
+}
+
+static uint64_t next_random(uint64_t *x) {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Random keywords of \p min_len to 11 bytes and random names, both of a
+ * few letters in either case and bytes that case folding brings together
+ * ('@' and '`', '.' and '\x0e'), so that keywords occur often; every other
+ * name also has a keyword copied in, its letters' case flipped at random,
+ * at any position, the end of the name too.  Every scan reports exactly
+ * the keywords the slow way finds. */
+static void same_as_the_slow_way(size_t min_len) {
+    static const char alphabet[] = "abAB@`.\x0e";
+    enum { N_KW = 200, N_NAMES = 3000, KW_MAX = 11, NAME_MAX_LEN = 32 };
+    static char kw[N_KW][KW_MAX];
+    const char *words[N_KW];
+    size_t lens[N_KW];
+    char name[NAME_MAX_LEN], err[512] = "";
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    am_patterns_scratch_t *ps = NULL;
+    am_patterns_t *pt;
+    size_t found = 0;
+
+    for (size_t i = 0; i < N_KW; i++) {
+        lens[i] = min_len + next_random(&x) % (KW_MAX + 1 - min_len);
+        for (size_t j = 0; j < lens[i]; j++)
+            kw[i][j] = alphabet[next_random(&x) % (sizeof(alphabet) - 1)];
+        words[i] = kw[i];
+    }
+    pt = am_patterns_build(words, lens, N_KW, err, sizeof(err));
+    cr_assert_not_null(pt, "build: %s", err);
+    cr_assert_eq(am_patterns_scratch_ensure(pt, &ps), 0);
+    for (size_t r = 0; r < N_NAMES; r++) {
+        size_t n = next_random(&x) % (NAME_MAX_LEN + 1);
+        tally_t t = {0};
+
+        for (size_t j = 0; j < n; j++)
+            name[j] = alphabet[next_random(&x) % (sizeof(alphabet) - 1)];
+        if (r % 2) {
+            size_t k = next_random(&x) % N_KW;
+
+            if (lens[k] <= n) {
+                size_t at = next_random(&x) % (n - lens[k] + 1);
+                for (size_t j = 0; j < lens[k]; j++)
+                    name[at + j] = (char)(isalpha((unsigned char)kw[k][j]) &&
+                                                  next_random(&x) % 2
+                                              ? kw[k][j] ^ 0x20
+                                              : kw[k][j]);
+            }
+        }
+        cr_assert_eq(am_patterns_scan(pt, ps, name, n, on_keyword, &t), 0);
+        for (size_t i = 0; i < N_KW; i++) {
+            bool want = occurs(name, n, words[i], lens[i]);
+            cr_assert_eq(t.count[i], want ? 1u : 0u,
+                         "name %zu ('%.*s'): keyword %zu ('%.*s') reported "
+                         "%u times", r, (int)n, name, i, (int)lens[i],
+                         words[i], t.count[i]);
+            found += want;
+        }
+    }
+    /* The names are made to hold keywords: a scan that never reports one
+     * cannot pass. */
+    cr_assert_gt(found, N_NAMES / 2);
+    am_patterns_scratch_destroy(ps);
+    am_patterns_destroy(pt);
+}
+
+Test(patterns, keywords_of_four_bytes_or_more_as_the_slow_way) {
+    same_as_the_slow_way(4);
+}
+
+Test(patterns, keywords_shorter_than_four_bytes_as_the_slow_way) {
+    same_as_the_slow_way(2);
 }
