@@ -15,6 +15,7 @@ pkgs=(
     build-essential cmake pkg-config
     librdkafka-dev libhyperscan-dev libavro-dev libjansson-dev
     libcriterion-dev libmicrohttpd-dev libsimdjson-dev libidn2-dev libssl-dev
+    libmimalloc-dev
     clang libclang-rt-14-dev
     python3 python3-venv
 )
