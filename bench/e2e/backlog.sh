@@ -15,8 +15,8 @@
 # With PERF=FILE in the environment, `perf record -a -g` samples the whole
 # machine over that same stretch of the backlog into FILE (PERF_OPTS, if
 # set, replaces "-a -g": e.g. "-a --call-graph dwarf").  With KCAT=1, kcat
-# reads the backlog first, as bench-e2e's baseline does, and its rate is
-# printed before the service's.  PARTITIONS (default 32) sets the
+# reads the backlog first, as bench-e2e's baseline does (with the service's
+# consumer settings), and its rate is printed before the service's.  PARTITIONS (default 32) sets the
 # partitions of the backlog's topic: the dev broker keeps ~5 MB of each,
 # so a backlog longer than the consumer's prefetch needs more of them.
 set -euo pipefail
@@ -39,7 +39,9 @@ for _ in $(seq 100); do bs=$(head -1 "$dir/broker"); [ -n "$bs" ] && break; slee
 "$build/bench/e2e_load" produce -b "$bs" -t backlog -p "$parts" -f "$frames" \
     -n "$count" >/dev/null
 if [ -n "${KCAT:-}" ]; then
-    kcat -C -b "$bs" -t backlog -o beginning -e -q |
+    kcat -C -b "$bs" -t backlog -o beginning -e -q \
+        -X queued.min.messages=300000 -X queued.max.messages.kbytes=131072 \
+        -X fetch.wait.max.ms=10 |
         "$build/bench/e2e_load" meter -n "$count" |
         python3 -c 'import json, sys; print("kcat %.0f messages/s" % json.load(sys.stdin)["per_s"])'
 fi
