@@ -25,10 +25,12 @@ int am_asn_parse(const char *s, size_t n, uint32_t *asn, char *err,
                  size_t err_size);
 
 /**
- * @brief Builds a table from \p n entries with distinct AS numbers; the
- *        entries are copied, and \p entries may be NULL when \p n is 0.
+ * @brief Builds a table from \p n entries with distinct AS numbers and
+ *        values below UINT32_MAX; the entries are copied, and \p entries
+ *        may be NULL when \p n is 0.
  * @returns a new table (free with am_asn_table_destroy()) or NULL with a
- *          reason in \p err (out of memory, a number twice).
+ *          reason in \p err (out of memory, a number twice, a value of
+ *          UINT32_MAX).
  */
 am_asn_table_t *am_asn_table_build(const am_asn_entry_t *entries, size_t n,
                                    char *err, size_t err_size);
@@ -40,7 +42,13 @@ void am_asn_table_destroy(am_asn_table_t *at);
 bool am_asn_table_find(const am_asn_table_t *at, uint32_t asn,
                        uint32_t *value);
 
+/** @brief Starts reading what am_asn_table_find() of \p asn reads first. */
+void am_asn_table_prefetch(const am_asn_table_t *at, uint32_t asn);
+
 /** @returns the number of entries. */
 size_t am_asn_table_count(const am_asn_table_t *at);
+
+/** @returns the bytes \p at takes. */
+size_t am_asn_table_memory(const am_asn_table_t *at);
 
 #endif

@@ -395,8 +395,7 @@ size_t am_matcher_memory(const am_matcher_t *m) {
 
     sum += groups_memory(&m->ip[0]) + groups_memory(&m->ip[1]) +
            groups_memory(&m->dom) + groups_memory(&m->kw) +
-           groups_memory(&m->asn) +
-           am_asn_table_count(m->asns) * 2 * sizeof(uint32_t);
+           groups_memory(&m->asn) + am_asn_table_memory(m->asns);
     return sum;
 }
 
@@ -594,6 +593,8 @@ void am_matcher_prefetch(const am_matcher_t *m, const am_event_t *ev) {
                             &o->prefix);
         else if (o->target == AM_TARGET_DOMAIN)
             am_domain_table_prefetch(m->domains, o->host, o->host_len);
+        else if (o->target == AM_TARGET_ASN)
+            am_asn_table_prefetch(m->asns, o->asn);
     }
 }
 

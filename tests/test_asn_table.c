@@ -147,6 +147,14 @@ Test(asn_table, duplicates_are_an_error) {
     cr_assert_str_eq(err, "AS7 appears twice");
 }
 
+Test(asn_table, the_free_slots_value_is_refused) {
+    const am_asn_entry_t e[] = {{64500, 1}, {64501, UINT32_MAX}};
+    char err[128] = "";
+
+    cr_assert_null(am_asn_table_build(e, 2, err, sizeof(err)));
+    cr_assert_str_eq(err, "AS64501: value 4294967295 is reserved");
+}
+
 Test(asn_table, empty_table) {
     char err[128] = "";
     am_asn_table_t *at = am_asn_table_build(NULL, 0, err, sizeof(err));
