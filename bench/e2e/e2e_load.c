@@ -13,16 +13,20 @@
  *
  *   e2e_load latency -b BOOTSTRAP -t TOPIC -f FRAMES -p PARTITIONS
  *                    -o NOTIFICATIONS
- *                    -r RATE -d SECONDS [-l LATENCIES_FILE]
- *       Paced: produces RATE messages/s for SECONDS (1 ms ticks, linger
- *       5 ms), while a consumer reads the notifications topic from its
- *       end.  Each notification names its input in its headers
+ *                    -r RATE -d SECONDS [-w WARMUP] [-l LATENCIES_FILE]
+ *       Paced: produces RATE messages/s for WARMUP seconds (default 0) and
+ *       then SECONDS more (1 ms ticks, linger 5 ms), while a consumer
+ *       reads the notifications topic from its end.  The figures are of
+ *       the inputs sent after the warm-up: the steady load, without the
+ *       onset from idle, whose highest latency is printed apart
+ *       ("warmup_max_ms").  Each notification names its input in its headers
  *       (am-origin-topic, -partition, -offset); its latency is the time it
  *       was received here minus the time its input message was handed to
  *       the producer.  The
  *       consumer polls with fetch.wait.max.ms = 5, so "received" is at most
  *       a few ms after the broker appended it.  Prints {"sent":N,
- *       "notifications":M,"p50_ms":..,"p99_ms":..,"max_ms":..}; with -l,
+ *       "notifications":M,"p50_ms":..,"p99_ms":..,"max_ms":..,
+ *       "warmup_max_ms":..}; with -l,
  *       every latency in ms, one a line (for the distribution plot).
  *
  *   e2e_load create -b BOOTSTRAP -t TOPIC -p PARTITIONS
@@ -73,7 +77,7 @@ static struct {
     const char *bootstrap, *topic, *file, *notif, *lat_file;
     size_t count;
     int partitions;
-    double rate, seconds;
+    double rate, seconds, warmup;
 } opt;
 
 static sent_t sent;
@@ -324,8 +328,9 @@ static void warm(rd_kafka_t *rk) {
 static int cmd_latency(void) {
     frames_t f;
     rd_kafka_t *prod, *cons;
-    size_t n = (size_t)(opt.rate * opt.seconds), done = 0, matched = 0;
-    int64_t t0, last_seen, *lat;
+    size_t n = (size_t)(opt.rate * (opt.warmup + opt.seconds)), done = 0,
+           matched = 0;
+    int64_t t0, last_seen, *lat, warm_end, warm_max = -1;
     rd_kafka_topic_partition_list_t *asg = NULL;
     FILE *out;
 
@@ -359,6 +364,7 @@ static int cmd_latency(void) {
     prod = producer_new("5");
     warm(prod);
     t0 = now_us();
+    warm_end = t0 + (int64_t)(opt.warmup * 1e6);
     while (done < n) {
         int64_t t = now_us();
         size_t due = (size_t)((double)(t - t0) * opt.rate / 1e6);
@@ -375,8 +381,8 @@ static int cmd_latency(void) {
     /* Drain: until nothing new came for 2 s (at most 20 s). */
     last_seen = now_us();
     for (size_t before = n_seen; now_us() - last_seen < 2000000 &&
-                                 now_us() - t0 < (int64_t)(opt.seconds * 1e6) +
-                                                     20000000;) {
+                                 now_us() - t0 < (int64_t)((opt.warmup + opt.seconds) *
+                                                     1e6) + 20000000;) {
         rd_kafka_poll(prod, 10);
         consume(cons, 50);
         if (n_seen != before) {
@@ -389,8 +395,12 @@ static int cmd_latency(void) {
     lat = malloc((n_seen + 1) * sizeof(*lat));
     for (size_t i = 0; i < n_seen; i++) {
         int64_t s;
-        if (sent_get(seen[i].partition, seen[i].offset, &s))
+        if (!sent_get(seen[i].partition, seen[i].offset, &s))
+            continue;
+        if (s >= warm_end)
             lat[matched++] = seen[i].us - s;
+        else if (seen[i].us - s > warm_max)
+            warm_max = seen[i].us - s;
     }
     qsort(lat, matched, sizeof(*lat), cmp_i64);
     if (opt.lat_file && (out = fopen(opt.lat_file, "w"))) {
@@ -403,9 +413,9 @@ static int cmd_latency(void) {
                         : -1.0)
     printf("{\"sent\":%zu,\"acked\":%zu,\"notifications\":%zu,"
            "\"matched\":%zu,\"rate\":%.0f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
-           "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
+           "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"warmup_max_ms\":%.3f}\n",
            n, acked, n_seen, matched, opt.rate, PCT(0.5), PCT(0.9),
-           PCT(0.99), PCT(1.0));
+           PCT(0.99), PCT(1.0), (double)warm_max / 1000.0);
 #undef PCT
     rd_kafka_consumer_close(cons);
     rd_kafka_destroy(cons);
@@ -501,6 +511,7 @@ int main(int argc, char **argv) {
         {"duration", required_argument, NULL, 'd'},
         {"latencies", required_argument, NULL, 'l'},
         {"partitions", required_argument, NULL, 'p'},
+        {"warmup", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0}};
     int c;
 
@@ -508,7 +519,7 @@ int main(int argc, char **argv) {
         die("usage: e2e_load produce|latency|create|meter OPTIONS (see the "
             "source)");
     optind = 2;
-    while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:", opts, NULL)) !=
+    while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:w:", opts, NULL)) !=
            -1) {
         switch (c) {
         case 'b': opt.bootstrap = optarg; break;
@@ -520,6 +531,7 @@ int main(int argc, char **argv) {
         case 'd': opt.seconds = atof(optarg); break;
         case 'l': opt.lat_file = optarg; break;
         case 'p': opt.partitions = atoi(optarg); break;
+        case 'w': opt.warmup = atof(optarg); break;
         default: die("bad option");
         }
     }
