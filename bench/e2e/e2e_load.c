@@ -380,9 +380,10 @@ static int cmd_latency(void) {
     }
     /* Drain: until nothing new came for 2 s (at most 20 s). */
     last_seen = now_us();
-    for (size_t before = n_seen; now_us() - last_seen < 2000000 &&
-                                 now_us() - t0 < (int64_t)((opt.warmup + opt.seconds) *
-                                                     1e6) + 20000000;) {
+    int64_t drain_end = t0 + (int64_t)((opt.warmup + opt.seconds) * 1e6) +
+                        20000000;
+    for (size_t before = n_seen;
+         now_us() - last_seen < 2000000 && now_us() < drain_end;) {
         rd_kafka_poll(prod, 10);
         consume(cons, 50);
         if (n_seen != before) {
