@@ -34,6 +34,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -781,9 +782,14 @@ static const char *text(const av_t *v, size_t *n) {
     return v->s;
 }
 
-/* Copies string field \p name into *dst; absent or null leaves it. */
-static int get_str(am_event_t *ev, const cap_t *c, int q, const char **dst,
-                   char *err, size_t err_size) {
+/* String field \p name into *dst; absent or null leaves it.  The walk
+ * read decode()'s copy of the message in the event's arena: the byte after
+ * a string's data is the first of the next value's encoding (the schema
+ * has no fixed, float or double), which the walk has decoded, or the
+ * copy's end, so it becomes the string's NUL instead of the string being
+ * copied. */
+static int get_str(const cap_t *c, int q, const char **dst, char *err,
+                   size_t err_size) {
     const char *name = q_names[q];
     const av_t *v;
     const char *s;
@@ -796,11 +802,13 @@ static int get_str(am_event_t *ev, const cap_t *c, int q, const char **dst,
                  name);
         return -1;
     }
-    if (!(*dst = am_event_strdup(ev, s, n))) {
+    if (n > AM_EVENT_MAX_STR) {
         snprintf(err, err_size, "field '%s': longer than %d bytes", name,
                  AM_EVENT_MAX_STR);
         return -1;
     }
+    ((char *)(uintptr_t)s)[n] = '\0';
+    *dst = s;
     return 0;
 }
 
@@ -943,7 +951,7 @@ static int fill(am_event_t *ev, const cap_t *c, char *err,
         return -1;
     }
     ev->kind = c->r->kind;
-    if (get_str(ev, c, Q_ID, &ev->id, err, err_size) < 0)
+    if (get_str(c, Q_ID, &ev->id, err, err_size) < 0)
         return -1;
     if (!ev->id || !*ev->id) {
         snprintf(err, err_size, "field 'id': missing");
@@ -954,22 +962,22 @@ static int fill(am_event_t *ev, const cap_t *c, char *err,
             return -1;
     } else if (scan_observables(ev, c, err, err_size) < 0 ||
                get_small(c, Q_PORT, 65535, &ev->port, err, err_size) < 0 ||
-               get_str(ev, c, Q_PROTOCOL, &ev->protocol, err, err_size) < 0 ||
-               get_str(ev, c, Q_TAG, &ev->tag, err, err_size) < 0) {
+               get_str(c, Q_PROTOCOL, &ev->protocol, err, err_size) < 0 ||
+               get_str(c, Q_TAG, &ev->tag, err, err_size) < 0) {
         return -1;
     }
     if (ev->n_obs == 0) {
         snprintf(err, err_size, "no observable");
         return -1;
     }
-    if (get_str(ev, c, Q_CATEGORY, &ev->category, err, err_size) < 0 ||
-        get_str(ev, c, Q_SEVERITY, &ev->severity, err, err_size) < 0 ||
-        get_str(ev, c, Q_SOURCE, &ev->source, err, err_size) < 0 ||
-        get_str(ev, c, Q_TLP, &ev->tlp, err, err_size) < 0 ||
-        get_str(ev, c, Q_TIME, &ev->time, err, err_size) < 0 ||
-        get_str(ev, c, Q_VALID_UNTIL, &ev->valid_until, err, err_size) <
+    if (get_str(c, Q_CATEGORY, &ev->category, err, err_size) < 0 ||
+        get_str(c, Q_SEVERITY, &ev->severity, err, err_size) < 0 ||
+        get_str(c, Q_SOURCE, &ev->source, err, err_size) < 0 ||
+        get_str(c, Q_TLP, &ev->tlp, err, err_size) < 0 ||
+        get_str(c, Q_TIME, &ev->time, err, err_size) < 0 ||
+        get_str(c, Q_VALID_UNTIL, &ev->valid_until, err, err_size) <
             0 ||
-        get_str(ev, c, Q_DESCRIPTION, &ev->description, err, err_size) <
+        get_str(c, Q_DESCRIPTION, &ev->description, err, err_size) <
             0 ||
         get_small(c, Q_CONFIDENCE, 100, &ev->confidence, err, err_size) < 0)
         return -1;
@@ -1000,9 +1008,10 @@ static bool framed_may_be(const uint8_t *p, const uint8_t *end,
 
 static int decode(const char *buf, size_t len, am_event_t *ev, bool fast,
                   char *err, size_t err_size) {
-    const uint8_t *b = (const uint8_t *)buf, *end = b + len;
-    const uint8_t *stop_framed = b, *stop_bare;
+    const uint8_t *b, *end;
+    const uint8_t *stop_framed, *stop_bare;
     char err_framed[512];
+    const char *copy;
     cap_t *cap;
 
     if (len > AM_DECODE_MAX_MESSAGE) {
@@ -1015,10 +1024,15 @@ static int decode(const char *buf, size_t len, am_event_t *ev, bool fast,
         snprintf(err, err_size, "%s", init_err);
         return -1;
     }
-    if (!(cap = am_arena_alloc(&ev->arena, sizeof(*cap)))) {
+    /* The walk reads a copy: get_str() ends strings in it. */
+    if (!(copy = am_arena_strndup(&ev->arena, buf, len)) ||
+        !(cap = am_arena_alloc(&ev->arena, sizeof(*cap)))) {
         snprintf(err, err_size, "out of memory");
         return -1;
     }
+    b = (const uint8_t *)copy;
+    end = b + len;
+    stop_framed = b;
     cap->ev = ev;
     cap->obs = NULL; /* grown in the arena by either reading */
     cap->cves = NULL;
