@@ -47,7 +47,8 @@ static inline void *am_arena_alloc(am_arena_t *a, size_t size) {
     return am_arena_grow(a, size);
 }
 
-/** @returns a NUL-terminated copy of the \p n bytes at \p s, or NULL. */
+/** @returns a NUL-terminated copy of the \p n bytes at \p s (which may be
+ *          NULL when \p n is 0: an empty message's payload), or NULL. */
 static inline char *am_arena_strndup(am_arena_t *a, const char *s,
                                      size_t n) {
     char *p = a->cur;
@@ -56,7 +57,8 @@ static inline char *am_arena_strndup(am_arena_t *a, const char *s,
         a->cur = p + n + 1;
     else if (!(p = am_arena_grow(a, n + 1)))
         return NULL;
-    memcpy(p, s, n);
+    if (n)
+        memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
