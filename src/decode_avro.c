@@ -34,7 +34,6 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -802,13 +801,11 @@ static int get_str(const cap_t *c, int q, const char **dst, char *err,
                  name);
         return -1;
     }
-    if (n > AM_EVENT_MAX_STR) {
+    if (!(*dst = am_event_str_in_place(s, n))) {
         snprintf(err, err_size, "field '%s': longer than %d bytes", name,
                  AM_EVENT_MAX_STR);
         return -1;
     }
-    ((char *)(uintptr_t)s)[n] = '\0';
-    *dst = s;
     return 0;
 }
 

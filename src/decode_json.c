@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,17 +387,10 @@ static int get_str(am_event_t *ev, const native_t *nv, int f,
                  field_names[f]);
         return -1;
     }
-    if (v->n > AM_EVENT_MAX_STR) {
+    if (!(*dst = nv->in_arena ? am_event_str_in_place(v->s, v->n)
+                              : am_event_strdup(ev, v->s, v->n))) {
         snprintf(err, err_size, "field '%s': longer than %d bytes",
                  field_names[f], AM_EVENT_MAX_STR);
-        return -1;
-    }
-    if (nv->in_arena) {
-        char *in_place = (char *)(uintptr_t)v->s;
-        in_place[v->n] = '\0';
-        *dst = in_place;
-    } else if (!(*dst = am_event_strdup(ev, v->s, v->n))) {
-        snprintf(err, err_size, "out of memory");
         return -1;
     }
     return 0;

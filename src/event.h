@@ -109,6 +109,17 @@ void am_event_free(am_event_t *ev);
  *           when out of memory or longer than AM_EVENT_MAX_STR. */
 const char *am_event_strdup(am_event_t *ev, const char *s, size_t n);
 
+/** @returns \p s, its \p n bytes ended by a NUL written at s[n], or NULL
+ *           when longer than AM_EVENT_MAX_STR: am_event_strdup() without
+ *           the copy, for a decoder whose text is already its own copy in
+ *           the event's arena and whose byte s[n] it reads no more. */
+static inline const char *am_event_str_in_place(const char *s, size_t n) {
+    if (n > AM_EVENT_MAX_STR)
+        return NULL;
+    ((char *)(uintptr_t)s)[n] = '\0';
+    return s;
+}
+
 /**
  * @brief Validates, canonicalises and appends an observable.  A domain, URL
  *        host or e-mail domain that is an IP literal resolves to the IP.
