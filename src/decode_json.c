@@ -387,10 +387,17 @@ static int get_str(am_event_t *ev, const native_t *nv, int f,
                  field_names[f]);
         return -1;
     }
-    if (!(*dst = nv->in_arena ? am_event_str_in_place(v->s, v->n)
-                              : am_event_strdup(ev, v->s, v->n))) {
+    if (v->n > AM_EVENT_MAX_STR) {
         snprintf(err, err_size, "field '%s': longer than %d bytes",
                  field_names[f], AM_EVENT_MAX_STR);
+        return -1;
+    }
+    if (nv->in_arena) {
+        *dst = am_event_str_in_place(v->s, v->n); /* within the length */
+        return 0;
+    }
+    if (!(*dst = am_event_strdup(ev, v->s, v->n))) {
+        snprintf(err, err_size, "out of memory");
         return -1;
     }
     return 0;
