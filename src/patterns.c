@@ -55,12 +55,17 @@ struct am_patterns_s {
     bits_t first, full; /* the filter; first.v NULL: every name is scanned */
 };
 
-/* The \p g bytes at \p s, folded, in a word; 8 bytes at \p s are read. */
-static inline uint64_t gram(const char *s, unsigned g) {
-    uint64_t w, mask = g >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * g)) - 1;
+/* The GRAM_MAX bytes at \p s, folded, in a word. */
+static inline uint64_t gram_word(const char *s) {
+    uint64_t w;
 
-    memcpy(&w, s, 8);
-    return (w | 0x2020202020202020u) & mask;
+    memcpy(&w, s, GRAM_MAX);
+    return w | 0x2020202020202020u;
+}
+
+/* The first \p g bytes of a gram_word(). */
+static inline uint64_t gram(uint64_t word, unsigned g) {
+    return g >= 8 ? word : word & (((uint64_t)1 << (8 * g)) - 1);
 }
 
 static inline uint64_t bit_of(const bits_t *b, uint64_t gram) {
@@ -105,8 +110,8 @@ static int filter_build(am_patterns_t *pt, const char *const *words,
         unsigned g = lens[i] < GRAM_MAX ? (unsigned)lens[i] : GRAM_MAX;
 
         memcpy(pad, words[i], g);
-        bit_set(&pt->first, gram(pad, GRAM_MIN));
-        bit_set(&pt->full, gram(pad, g));
+        bit_set(&pt->first, gram(gram_word(pad), GRAM_MIN));
+        bit_set(&pt->full, gram(gram_word(pad), g));
     }
     return 0;
 }
@@ -116,11 +121,12 @@ static int filter_build(am_patterns_t *pt, const char *const *words,
 static bool filter_pass(const am_patterns_t *pt, const char *s, size_t len) {
     for (size_t i = 0; i + GRAM_MIN <= len; i++) {
         size_t top = len - i < GRAM_MAX ? len - i : GRAM_MAX;
+        uint64_t word = gram_word(s + i); /* read once for every length */
 
-        if (!bit_test(&pt->first, gram(s + i, GRAM_MIN)))
+        if (!bit_test(&pt->first, gram(word, GRAM_MIN)))
             continue;
         for (unsigned g = GRAM_MIN; g <= top; g++)
-            if (bit_test(&pt->full, gram(s + i, g)))
+            if (bit_test(&pt->full, gram(word, g)))
                 return true;
     }
     return false;
