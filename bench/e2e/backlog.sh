@@ -39,9 +39,10 @@ for _ in $(seq 100); do bs=$(head -1 "$dir/broker"); [ -n "$bs" ] && break; slee
 "$build/bench/e2e_load" produce -b "$bs" -t backlog -p "$parts" -f "$frames" \
     -n "$count" >/dev/null
 if [ -n "${KCAT:-}" ]; then
-    kcat -C -b "$bs" -t backlog -o beginning -e -q \
-        -X queued.min.messages=300000 -X queued.max.messages.kbytes=131072 \
-        -X fetch.wait.max.ms=10 |
+    # shellcheck disable=SC2046 # one word per -X and per setting
+    kcat -C -b "$bs" -t backlog -o beginning -e -q $(python3 -c "
+import sys; sys.path.insert(0, '$(dirname "$0")'); import run
+print(' '.join('-X %s=%s' % kv for kv in run.kcat_conf('dev').items()))") |
         "$build/bench/e2e_load" meter -n "$count" |
         python3 -c 'import json, sys; print("kcat %.0f messages/s" % json.load(sys.stdin)["per_s"])'
 fi

@@ -367,13 +367,19 @@ KCAT_AS_SERVICE = {"queued.min.messages": "300000",
                    "queued.max.messages.kbytes": "131072"}
 
 
-def kcat_rate(args, bootstrap, topic, n):
+def kcat_conf(broker):
+    """kcat's -X settings on this broker ("dev" or "kafka"); backlog.sh
+    reads them from here too."""
     conf = dict(KCAT_AS_SERVICE)
-    if getattr(args, "broker", "dev") == "dev":
+    if broker == "dev":
         conf["fetch.wait.max.ms"] = DEV_FETCH_WAIT_MS
+    return conf
+
+
+def kcat_rate(args, bootstrap, topic, n):
     cmd = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning",
            "-e", "-q"]
-    for k, v in conf.items():
+    for k, v in kcat_conf(getattr(args, "broker", "dev")).items():
         cmd += ["-X", "%s=%s" % (k, v)]
     kcat = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL)
