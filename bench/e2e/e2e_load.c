@@ -14,6 +14,7 @@
  *   e2e_load latency -b BOOTSTRAP -t TOPIC -f FRAMES -p PARTITIONS
  *                    -o NOTIFICATIONS
  *                    -r RATE -d SECONDS [-w WARMUP] [-l LATENCIES_FILE]
+ *                    [-s SERIES_FILE]
  *       Paced: produces RATE messages/s for WARMUP seconds (default 0) and
  *       then SECONDS more (1 ms ticks, linger 5 ms), while a consumer
  *       reads the notifications topic from its end.  The figures are of
@@ -27,7 +28,9 @@
  *       a few ms after the broker appended it.  Prints {"sent":N,
  *       "notifications":M,"p50_ms":..,"p99_ms":..,"max_ms":..,
  *       "warmup_max_ms":..}; with -l,
- *       every latency in ms, one a line (for the distribution plot).
+ *       every latency in ms, one a line (for the distribution plot); with
+ *       -s, "SENT_MS LATENCY_MS" for every notification, warm-up included,
+ *       SENT_MS from the first send (where in the run a latency rose).
  *
  *   e2e_load create -b BOOTSTRAP -t TOPIC -p PARTITIONS
  *       Creates the topic with that many partitions (replication 1) through
@@ -65,23 +68,22 @@ typedef struct frames_s {
     size_t count;
 } frames_t;
 
-/* Send times by (partition, offset): open addressing, the key + 1 so that
- * 0 is empty. */
-typedef struct sent_s {
-    uint64_t *key;
-    int64_t *us;
-    size_t cap;
-} sent_t;
-
 static struct {
-    const char *bootstrap, *topic, *file, *notif, *lat_file;
+    const char *bootstrap, *topic, *file, *notif, *lat_file, *series_file;
     size_t count;
     int partitions;
     double rate, seconds, warmup;
 } opt;
 
-static sent_t sent;
 static int64_t *send_us; /* by the message's sequence number */
+/* Where the run's messages start in each partition: message SEQ goes to
+ * partition SEQ % P as its (SEQ / P)-th, at offset base[SEQ % P] + SEQ / P,
+ * since only this producer writes the topic during the run and a
+ * partition keeps its messages in order (on_delivery() stops the run when
+ * a report says otherwise).  -1 until the partition's first report.  (A
+ * hash of (partition, offset) cost a sixth of this program's CPU, which
+ * it shares with the service.) */
+static int64_t *base;
 static size_t acked, failed;
 
 static void die(const char *what) {
@@ -129,32 +131,16 @@ static void frames_load(frames_t *f, const char *path) {
     }
 }
 
-static uint64_t mix(uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    return k ^ (k >> 33);
-}
+/* The sequence number of the message at \p offset of \p partition, if it
+ * is one of this run's. */
+static bool seq_of(int32_t partition, int64_t offset, size_t n, size_t *seq) {
+    int64_t k;
 
-static void sent_put(int32_t partition, int64_t offset, int64_t us) {
-    uint64_t k = ((uint64_t)partition << 44 | (uint64_t)offset) + 1;
-    size_t i = mix(k) & (sent.cap - 1);
-
-    while (sent.key[i] && sent.key[i] != k)
-        i = (i + 1) & (sent.cap - 1);
-    sent.key[i] = k;
-    sent.us[i] = us;
-}
-
-static bool sent_get(int32_t partition, int64_t offset, int64_t *us) {
-    uint64_t k = ((uint64_t)partition << 44 | (uint64_t)offset) + 1;
-    size_t i = mix(k) & (sent.cap - 1);
-
-    for (; sent.key[i]; i = (i + 1) & (sent.cap - 1))
-        if (sent.key[i] == k) {
-            *us = sent.us[i];
-            return true;
-        }
-    return false;
+    if (partition < 0 || partition >= opt.partitions || base[partition] < 0 ||
+        (k = offset - base[partition]) < 0)
+        return false;
+    *seq = (size_t)k * (size_t)opt.partitions + (size_t)partition;
+    return *seq < n;
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
@@ -168,9 +154,24 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         return;
     }
     acked++;
-    if (send_us)
-        sent_put(rkm->partition, rkm->offset,
-                 send_us[(size_t)(uintptr_t)rkm->_private]);
+    if (base) {
+        size_t seq = (size_t)(uintptr_t)rkm->_private;
+        int32_t p = rkm->partition;
+        int64_t k = (int64_t)(seq / (size_t)opt.partitions);
+
+        if (p != (int32_t)(seq % (size_t)opt.partitions))
+            die("a message went to another partition than it was sent to");
+        if (base[p] < 0)
+            base[p] = rkm->offset - k;
+        if (rkm->offset != base[p] + k) {
+            fprintf(stderr,
+                    "e2e_load: partition %d: message %zu at offset %lld, not "
+                    "%lld: does another producer write %s?\n",
+                    (int)p, seq, (long long)rkm->offset,
+                    (long long)(base[p] + k), opt.topic);
+            exit(1);
+        }
+    }
 }
 
 static void set(rd_kafka_conf_t *c, const char *k, const char *v) {
@@ -307,6 +308,18 @@ static void consume(rd_kafka_t *rk, int timeout_ms) {
     }
 }
 
+/* Zeroed memory whose pages are already mapped: the arrays of a paced run
+ * are filled during it, and faulting their pages in then (with the TLB
+ * shootdowns among librdkafka's threads) took CPU at the load's onset,
+ * from the cores the service shares. */
+static void *alloc_touched(size_t n, size_t size) {
+    void *p = n <= SIZE_MAX / size ? malloc(n * size) : NULL;
+
+    if (!p)
+        die("out of memory");
+    return memset(p, 0, n * size);
+}
+
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
@@ -332,17 +345,18 @@ static int cmd_latency(void) {
            matched = 0;
     int64_t t0, last_seen, *lat, warm_end, warm_max = -1;
     rd_kafka_topic_partition_list_t *asg = NULL;
-    FILE *out;
+    FILE *out, *series = NULL;
 
     frames_load(&f, opt.file);
-    if (!(send_us = calloc(n + 1, sizeof(*send_us))))
-        die("out of memory");
-    for (sent.cap = 1024; sent.cap < 2 * n; sent.cap *= 2)
-        ;
-    sent.key = calloc(sent.cap, sizeof(*sent.key));
-    sent.us = calloc(sent.cap, sizeof(*sent.us));
-    if (!sent.key || !sent.us)
-        die("out of memory");
+    if (opt.series_file && !(series = fopen(opt.series_file, "w")))
+        die("cannot write the series file");
+    send_us = alloc_touched(n + 1, sizeof(*send_us));
+    base = alloc_touched((size_t)opt.partitions, sizeof(*base));
+    for (int p = 0; p < opt.partitions; p++)
+        base[p] = -1;
+    /* Room for a notification an input (more grow the array). */
+    cap_seen = n + 1;
+    seen = alloc_touched(cap_seen, sizeof(*seen));
     cons = notif_consumer();
     /* Produce only once the consumer has its partitions and positions. */
     t0 = now_us();
@@ -395,14 +409,21 @@ static int cmd_latency(void) {
     rd_kafka_poll(prod, 0);
     lat = malloc((n_seen + 1) * sizeof(*lat));
     for (size_t i = 0; i < n_seen; i++) {
+        size_t seq;
         int64_t s;
-        if (!sent_get(seen[i].partition, seen[i].offset, &s))
+        if (!seq_of(seen[i].partition, seen[i].offset, n, &seq))
             continue;
+        s = send_us[seq];
+        if (series)
+            fprintf(series, "%.3f %.3f\n", (double)(s - t0) / 1000.0,
+                    (double)(seen[i].us - s) / 1000.0);
         if (s >= warm_end)
             lat[matched++] = seen[i].us - s;
         else if (seen[i].us - s > warm_max)
             warm_max = seen[i].us - s;
     }
+    if (series)
+        fclose(series);
     qsort(lat, matched, sizeof(*lat), cmp_i64);
     if (opt.lat_file && (out = fopen(opt.lat_file, "w"))) {
         for (size_t i = 0; i < matched; i++)
@@ -513,6 +534,7 @@ int main(int argc, char **argv) {
         {"latencies", required_argument, NULL, 'l'},
         {"partitions", required_argument, NULL, 'p'},
         {"warmup", required_argument, NULL, 'w'},
+        {"series", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0}};
     int c;
 
@@ -520,7 +542,7 @@ int main(int argc, char **argv) {
         die("usage: e2e_load produce|latency|create|meter OPTIONS (see the "
             "source)");
     optind = 2;
-    while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:w:", opts, NULL)) !=
+    while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:w:s:", opts, NULL)) !=
            -1) {
         switch (c) {
         case 'b': opt.bootstrap = optarg; break;
@@ -533,6 +555,7 @@ int main(int argc, char **argv) {
         case 'l': opt.lat_file = optarg; break;
         case 'p': opt.partitions = atoi(optarg); break;
         case 'w': opt.warmup = atof(optarg); break;
+        case 's': opt.series_file = optarg; break;
         default: die("bad option");
         }
     }

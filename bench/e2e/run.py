@@ -32,7 +32,8 @@ for Avro and STIX bundles; cached in BUILD_DIR/e2e-data), and runs the real
 Standard output: one JSON object per figure (name, value, unit; baseline
 and ratio for throughput).  Standard error: progress.  Files in
 BUILD_DIR/e2e-results: results.json, results.csv, throughput.png,
-latency.png, latency-*.txt, capacity.md.
+latency.png, latency-*.txt (each latency), series-*.txt (each latency by
+its send time, to see where in a run it rose), capacity.md.
 """
 import argparse
 import csv
@@ -546,7 +547,8 @@ def phase_latency(args, res, broker, data, fmt):
              str(broker.lat_partitions), "-f", frames, "-o", notif, "-r",
              str(rate),
              "-d", str(args.latency_seconds), "-w", str(LAT_WARMUP_S),
-             "-l", lat_file],
+             "-l", lat_file, "-s", os.path.join(
+                 args.results, "series-%s-%d.txt" % (fmt, pct))],
             stdout=subprocess.PIPE, text=True, check=True)
         r = json.loads(p.stdout)
         out[pct] = r
