@@ -26,8 +26,11 @@
  *       the producer.  The
  *       consumer polls with fetch.wait.max.ms = 5, so "received" is at most
  *       a few ms after the broker appended it.  Prints {"sent":N,
- *       "notifications":M,"p50_ms":..,"p99_ms":..,"max_ms":..,
- *       "warmup_max_ms":..}; with -l,
+ *       "notifications":M,"notifications_lost":L,"p50_ms":..,"p99_ms":..,
+ *       "max_ms":..,"warmup_max_ms":..}, L counting the notifications
+ *       skipped by the reader (gaps in the topic's offsets: the dev broker
+ *       drops what a reader lags behind by more than ~5 MB a partition);
+ *       with -l,
  *       every latency in ms, one a line (for the distribution plot); with
  *       -s, "SENT_MS LATENCY_MS" for every notification, warm-up included,
  *       SENT_MS from the first send (where in the run a latency rose).
@@ -284,6 +287,14 @@ typedef struct seen_s {
 
 static seen_t *seen;
 static size_t n_seen, cap_seen, n_other;
+/* Notifications skipped: only the service writes the notifications topic,
+ * so its offsets come one after another, and a jump is records this
+ * consumer never read (the dev broker keeps ~5 MB a partition and drops
+ * what a lagging reader has not read yet).  The last offset read, by
+ * partition (-1: none yet). */
+#define MAX_NOTIF_PARTITIONS 1024
+static int64_t last_off[MAX_NOTIF_PARTITIONS];
+static size_t n_lost;
 
 static void consume(rd_kafka_t *rk, int timeout_ms) {
     rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, timeout_ms);
@@ -291,6 +302,13 @@ static void consume(rd_kafka_t *rk, int timeout_ms) {
 
     for (; rkm; rkm = rd_kafka_consumer_poll(rk, 0)) {
         int64_t t = now_us();
+        if (!rkm->err && rkm->partition >= 0 &&
+            rkm->partition < MAX_NOTIF_PARTITIONS) {
+            int64_t *last = &last_off[rkm->partition];
+            if (*last >= 0 && rkm->offset > *last + 1)
+                n_lost += (size_t)(rkm->offset - *last - 1);
+            *last = rkm->offset;
+        }
         if (!rkm->err && header(rkm, "am-origin-topic", topic, sizeof(topic)) &&
             !strcmp(topic, opt.topic) &&
             header(rkm, "am-origin-partition", part, sizeof(part)) &&
@@ -357,6 +375,8 @@ static int cmd_latency(void) {
     /* Room for a notification an input (more grow the array). */
     cap_seen = n + 1;
     seen = alloc_touched(cap_seen, sizeof(*seen));
+    for (int p = 0; p < MAX_NOTIF_PARTITIONS; p++)
+        last_off[p] = -1;
     cons = notif_consumer();
     /* Produce only once the consumer has its partitions and positions. */
     t0 = now_us();
@@ -373,6 +393,7 @@ static int cmd_latency(void) {
     for (int i = 0; i < 10; i++)
         consume(cons, 50);
     n_seen = 0;
+    n_lost = 0;
     /* Kafka's own producer lingers 5 ms by default (since 4.0); the time
      * a message lingers here counts in its latency. */
     prod = producer_new("5");
@@ -434,9 +455,10 @@ static int cmd_latency(void) {
                               1000.0                                         \
                         : -1.0)
     printf("{\"sent\":%zu,\"acked\":%zu,\"notifications\":%zu,"
-           "\"matched\":%zu,\"rate\":%.0f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
-           "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"warmup_max_ms\":%.3f}\n",
-           n, acked, n_seen, matched, opt.rate, PCT(0.5), PCT(0.9),
+           "\"notifications_lost\":%zu,\"matched\":%zu,\"rate\":%.0f,"
+           "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
+           "\"warmup_max_ms\":%.3f}\n",
+           n, acked, n_seen, n_lost, matched, opt.rate, PCT(0.5), PCT(0.9),
            PCT(0.99), PCT(1.0), (double)warm_max / 1000.0);
 #undef PCT
     rd_kafka_consumer_close(cons);
