@@ -564,8 +564,8 @@ int main(int argc, char **argv) {
         die("usage: e2e_load produce|latency|create|meter OPTIONS (see the "
             "source)");
     optind = 2;
-    while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:w:s:", opts, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:w:s:", opts,
+                            NULL)) != -1) {
         switch (c) {
         case 'b': opt.bootstrap = optarg; break;
         case 't': opt.topic = optarg; break;
