@@ -25,7 +25,7 @@ static inline uint64_t am_hash_mix(uint64_t h) {
  * overlapping four-byte loads, or the first, middle and last byte.  A
  * memcpy() of a variable length compiled into a byte loop through the
  * stack, read back by one eight-byte load, which waited for the stores
- * (a tenth of the window's insert in perf). */
+ * (a tenth of the window's insert() in perf of bench_live). */
 static inline uint64_t am_hash_tail(const unsigned char *s, size_t n) {
     uint32_t lo, hi;
 
