@@ -24,6 +24,7 @@
  * (window_add in bench_live, bench/README.md). */
 #define BLOCK_SIZE ((size_t)1 << 20)
 #define SPARE_BLOCKS 4
+#define TOUCH_STRIDE 4096 /* the smallest page: each page is touched */
 
 typedef struct block_s {
     struct block_s *next; /* in the spare list */
@@ -81,6 +82,8 @@ struct am_window_s {
     /* Blocks of copies: the one being filled, and emptied ones kept. */
     block_t *cur, *spare;
     size_t n_spare, block_bytes;
+    /* No spare is left: the next adder brings a block in (block_ready()). */
+    atomic_bool want_block;
     /* Index: a log of postings (posting_t) in arrival order, a ring like
      * the entries, from the head entry's first posting to the tail. */
     segring_t post;
@@ -427,8 +430,11 @@ static void *block_alloc(am_window_t *w, size_t size, block_t **blk) {
         if (need <= BLOCK_SIZE - sizeof(*b) && w->spare) {
             b = w->spare;
             w->spare = b->next;
-            w->n_spare--;
+            if (--w->n_spare == 0)
+                atomic_store_explicit(&w->want_block, true,
+                                      memory_order_relaxed);
         } else if (need <= BLOCK_SIZE - sizeof(*b)) {
+            atomic_store_explicit(&w->want_block, true, memory_order_relaxed);
             if (!(b = malloc(BLOCK_SIZE)))
                 return NULL;
             b->size = BLOCK_SIZE - sizeof(*b);
@@ -449,6 +455,37 @@ static void *block_alloc(am_window_t *w, size_t size, block_t **blk) {
     b->live++;
     b->used += need;
     return b->data + b->used - need;
+}
+
+/* A block for the spares when the window wants one, its pages touched
+ * before the caller takes the mutex: a growing window otherwise took a
+ * fault on each page of a new block while holding it, and the other lane
+ * waited (bench/README.md, item 25).  @returns NULL when none is wanted
+ * (a racy read: at worst one block too many, freed by block_keep()). */
+static block_t *block_ready(am_window_t *w) {
+    block_t *b;
+
+    if (!atomic_load_explicit(&w->want_block, memory_order_relaxed) ||
+        !(b = malloc(BLOCK_SIZE)))
+        return NULL;
+    for (size_t i = 0; i < BLOCK_SIZE; i += TOUCH_STRIDE)
+        ((volatile unsigned char *)b)[i] = 0;
+    b->size = BLOCK_SIZE - sizeof(*b);
+    return b;
+}
+
+/* Under the mutex: \p b (from block_ready()) joins the spares, if they
+ * have room.  @returns what is left for the caller to free, after it
+ * lets go of the mutex. */
+static block_t *block_keep(am_window_t *w, block_t *b) {
+    if (!b || w->n_spare >= SPARE_BLOCKS)
+        return b;
+    b->next = w->spare;
+    w->spare = b;
+    w->n_spare++;
+    w->block_bytes += BLOCK_SIZE;
+    atomic_store_explicit(&w->want_block, false, memory_order_relaxed);
+    return NULL;
 }
 
 /* ---- segmented rings -------------------------------------------------------- */
@@ -733,6 +770,7 @@ size_t am_window_add_all(am_window_t *w, const am_event_t *const *evs,
     pending_t pd[GROUP];
     bool keep[GROUP];
     size_t kept = 0;
+    block_t *fresh;
 
     for (size_t first = 0; first < n; first += GROUP) {
         size_t m = n - first < GROUP ? n - first : GROUP, todo = 0;
@@ -744,12 +782,15 @@ size_t am_window_add_all(am_window_t *w, const am_event_t *const *evs,
         }
         if (!todo)
             continue;
+        fresh = block_ready(w);
         lock_to_add(w);
+        fresh = block_keep(w, fresh);
         for (size_t i = 0; i < m; i++)
             if (keep[i] && insert(w, evs[first + i], &origins[first + i],
                                   version, &pd[i]) == 0)
                 kept++;
         pthread_mutex_unlock(&w->mu);
+        free(fresh);
     }
     return kept;
 }

@@ -375,6 +375,43 @@ Test(window, add_all_keeps_what_add_would) {
         ev_free(evs[i]);
 }
 
+/* A lane's add_all() brings the block the window will fill next in
+ * before it takes the mutex, so that the page faults of a growing window
+ * are not taken while the other lane waits for it: after the first block
+ * is started, the next group of adds leaves one more (1 MB) ready, counted
+ * in the window's memory, and every indicator reads back. */
+Test(window, add_all_keeps_a_block_ready_while_growing) {
+    enum { N = 130 };
+    am_event_t *evs[N];
+    am_origin_t origins[N];
+    size_t before;
+
+    for (int i = 0; i < N; i++) {
+        char id[16], obs[64];
+        const char *o[] = {obs, NULL};
+
+        snprintf(id, sizeof(id), "e%d", i);
+        snprintf(obs, sizeof(obs), "domain=h%d.example.com", i);
+        evs[i] = mk(id, o, NULL, NULL);
+        origins[i] = (am_origin_t){"indicators", 0, i};
+    }
+    cr_assert_eq(am_window_add_all(w, (const am_event_t *const *)evs,
+                                   origins, 1, 1, NOW),
+                 1);
+    before = am_window_memory(w);
+    cr_assert_eq(am_window_add_all(w, (const am_event_t *const *)evs + 1,
+                                   origins + 1, N - 1, 1, NOW),
+                 N - 1);
+    cr_assert_geq(am_window_memory(w), before + (1u << 20) - 4096,
+                  "%zu bytes after, %zu before", am_window_memory(w),
+                  before);
+    cr_assert_eq(am_window_count(w), N);
+    find(AM_ASSET_DOMAIN, "example.com", true, NOW);
+    cr_assert_eq(hits.n, N);
+    for (int i = 0; i < N; i++)
+        ev_free(evs[i]);
+}
+
 /* Copies live in blocks that are used again once their copies all left:
  * with a small cap, many blocks' worth of indicators go through, some
  * leaving early (valid_until), and those kept must read as they were
