@@ -81,9 +81,10 @@ struct am_window_s {
     size_t bytes;    /* accounted */
     /* Blocks of copies: the one being filled, and emptied ones kept. */
     block_t *cur, *spare;
-    size_t n_spare, block_bytes;
-    /* No spare is left: the next adder brings a block in (block_ready()). */
-    atomic_bool want_block;
+    size_t block_bytes;
+    /* Changed under mu; read without it by block_ready(), which brings a
+     * block in when none is left. */
+    atomic_size_t n_spare;
     /* Index: a log of postings (posting_t) in arrival order, a ring like
      * the entries, from the head entry's first posting to the tail. */
     segring_t post;
@@ -400,15 +401,33 @@ static am_event_t *pk_copy(const unsigned char *pk, const char *topic,
     return copy;
 }
 
+/* A block of the usual size, or NULL when out of memory. */
+static block_t *block_new(void) {
+    block_t *b = malloc(BLOCK_SIZE);
+
+    if (b)
+        b->size = BLOCK_SIZE - sizeof(*b);
+    return b;
+}
+
+/* Under the mutex: a block of the usual size joins the spares, if they
+ * have room.  @returns whether it did. */
+static bool spare_push(am_window_t *w, block_t *b) {
+    if (b->size != BLOCK_SIZE - sizeof(*b) ||
+        atomic_load_explicit(&w->n_spare, memory_order_relaxed) >=
+            SPARE_BLOCKS)
+        return false;
+    b->next = w->spare;
+    w->spare = b;
+    atomic_fetch_add_explicit(&w->n_spare, 1, memory_order_relaxed);
+    return true;
+}
+
 /* A block none of whose copies is in the window: kept as a spare (a few
  * of the usual size), else freed. */
 static void block_empty(am_window_t *w, block_t *b) {
-    if (b->size == BLOCK_SIZE - sizeof(*b) && w->n_spare < SPARE_BLOCKS) {
-        b->next = w->spare;
-        w->spare = b;
-        w->n_spare++;
+    if (spare_push(w, b))
         return;
-    }
     w->block_bytes -= sizeof(*b) + b->size;
     free(b);
 }
@@ -430,14 +449,10 @@ static void *block_alloc(am_window_t *w, size_t size, block_t **blk) {
         if (need <= BLOCK_SIZE - sizeof(*b) && w->spare) {
             b = w->spare;
             w->spare = b->next;
-            if (--w->n_spare == 0)
-                atomic_store_explicit(&w->want_block, true,
-                                      memory_order_relaxed);
+            atomic_fetch_sub_explicit(&w->n_spare, 1, memory_order_relaxed);
         } else if (need <= BLOCK_SIZE - sizeof(*b)) {
-            atomic_store_explicit(&w->want_block, true, memory_order_relaxed);
-            if (!(b = malloc(BLOCK_SIZE)))
+            if (!(b = block_new()))
                 return NULL;
-            b->size = BLOCK_SIZE - sizeof(*b);
             w->block_bytes += BLOCK_SIZE;
         } else {
             if (!(b = malloc(sizeof(*b) + need)))
@@ -457,20 +472,20 @@ static void *block_alloc(am_window_t *w, size_t size, block_t **blk) {
     return b->data + b->used - need;
 }
 
-/* A block for the spares when the window wants one, its pages touched
- * before the caller takes the mutex: a growing window otherwise took a
- * fault on each page of a new block while holding it, and the other lane
- * waited (bench/README.md, item 25).  @returns NULL when none is wanted
- * (a racy read: at worst one block too many, freed by block_keep()). */
+/* A block for the spares when none is left, its pages touched before
+ * the caller takes the mutex: a growing window otherwise took a fault on
+ * each page of a new block while holding it, and the other lane waited
+ * (bench/README.md, item 25).  @returns NULL when a spare is there (read
+ * without the mutex: at worst one block too many, which block_keep()
+ * gives back). */
 static block_t *block_ready(am_window_t *w) {
     block_t *b;
 
-    if (!atomic_load_explicit(&w->want_block, memory_order_relaxed) ||
-        !(b = malloc(BLOCK_SIZE)))
+    if (atomic_load_explicit(&w->n_spare, memory_order_relaxed) ||
+        !(b = block_new()))
         return NULL;
     for (size_t i = 0; i < BLOCK_SIZE; i += TOUCH_STRIDE)
         ((volatile unsigned char *)b)[i] = 0;
-    b->size = BLOCK_SIZE - sizeof(*b);
     return b;
 }
 
@@ -478,13 +493,9 @@ static block_t *block_ready(am_window_t *w) {
  * have room.  @returns what is left for the caller to free, after it
  * lets go of the mutex. */
 static block_t *block_keep(am_window_t *w, block_t *b) {
-    if (!b || w->n_spare >= SPARE_BLOCKS)
+    if (!b || !spare_push(w, b))
         return b;
-    b->next = w->spare;
-    w->spare = b;
-    w->n_spare++;
     w->block_bytes += BLOCK_SIZE;
-    atomic_store_explicit(&w->want_block, false, memory_order_relaxed);
     return NULL;
 }
 
