@@ -17,12 +17,12 @@ static const kv_t consumer_defaults[] = {
      * would skip what arrived before the first commit. */
     {"auto.offset.reset", "earliest"},
     {"auto.commit.interval.ms", "1000"},
-    /* The prefetch must hold a second of events.  Once it is full,
-     * librdkafka 2.0.2 stops fetching and its broker thread sleeps up to
-     * 1 s (2.2 made that fetch.queue.backoff.ms); nothing wakes it when
-     * the queue drains, so a smaller prefetch caps a backlog at about its
-     * size per second: 100000 messages held Avro at ~150K events/s.  Both
-     * bounds apply to the consumer's one queue (bench/README.md item 17). */
+    /* The prefetch.  Once it is full, librdkafka 2.0.2 stops fetching
+     * until its broker thread wakes (kafka_in.c wakes it when the queue
+     * has drained).  Both bounds apply to the consumer's one queue.  A
+     * smaller prefetch costs rate: 100000 messages and 64 MB read a long
+     * Avro backlog at 0.8 of this one's rate (bench/README.md items 17
+     * and 26). */
     {"queued.min.messages", "300000"},
     {"queued.max.messages.kbytes", "131072"},
     {"fetch.wait.max.ms", "100"},
@@ -86,6 +86,12 @@ rd_kafka_conf_t *am_kafka_conf_new(const am_config_t *cfg,
     for (size_t i = 0; i < n_defs; i++)
         if (set(conf, defs[i].name, defs[i].value, err, err_size) < 0)
             goto fail;
+    /* How long a librdkafka from 2.2 on waits to fetch again once the
+     * queue is full (a second by default).  2.0.2 has no such setting,
+     * and kafka_in.c wakes its fetchers instead. */
+    if (role == AM_KAFKA_CONSUMER)
+        rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "10", err,
+                          err_size);
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         const am_kafka_prop_t *p = &cfg->kafka[i];
         if (p->scope != AM_KAFKA_BOTH && p->scope != role)

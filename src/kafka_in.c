@@ -1,5 +1,6 @@
 #include "kafka_in.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
  * again by the next owner, and its notifications keep their ids. */
 #define AM_COMMIT_TIMEOUT_MS 10000
 #define AM_CLOSE_TIMEOUT_MS 15000
+/* How long the waker waits for the leaders' answer (fetcher_wake()). */
+#define AM_WAKE_TIMEOUT_MS 1000
 
 struct am_kafka_track_s {
     am_kafka_track_t *next; /* in its partition's queue */
@@ -46,6 +49,16 @@ struct am_kafka_in_s {
     size_t assigned;
     bool closed;
     bool abandoned; /* closing gave up: the handle is left to the exit */
+
+    /* The fetchers' waker (prefetch_watch()); has_waker: it runs. */
+    bool has_waker;
+    pthread_t waker;
+    pthread_mutex_t wake_lock;
+    pthread_cond_t wake_cond;
+    bool wake_wanted, wake_stop;
+    double min_msgs, max_bytes; /* the prefetch's bounds */
+    double msg_bytes;           /* a message's mean size, lately */
+    bool was_full;              /* the queue neared a bound since a wake */
 };
 
 static part_t *part_find(am_kafka_in_t *in, const char *topic,
@@ -160,6 +173,128 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_assign(rk, NULL);
 }
 
+/* librdkafka 2.0.2 stops fetching once the consumer's queue holds
+ * queued.min.messages or queued.max.messages.kbytes, and looks again only
+ * when its broker thread wakes: for an operation, or up to a second later.
+ * Draining the queue does not wake it.  A service catching up a backlog
+ * emptied a prefetch of 300000 messages in a third of a second and then
+ * sat idle, at half its rate (bench/README.md item 26).  Any request to a
+ * partition's leader wakes the thread that fetches from it: the waker asks
+ * the leaders for the partitions' last offsets (answers unused), off the
+ * main thread.  librdkafka 2.2 made the wait fetch.queue.backoff.ms, which
+ * kafka_conf.c sets short where the library has it; no waker runs then. */
+static void fetcher_wake(rd_kafka_t *rk) {
+    rd_kafka_topic_partition_list_t *list;
+
+    if (rd_kafka_assignment(rk, &list) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    for (int i = 0; i < list->cnt; i++)
+        list->elems[i].offset = RD_KAFKA_OFFSET_END; /* the time: latest */
+    if (list->cnt > 0) {
+        AM_LOG(AM_LOG_DEBUG, "prefetch drained: waking the fetchers");
+        rd_kafka_offsets_for_times(rk, list, AM_WAKE_TIMEOUT_MS);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void *waker_main(void *arg) {
+    am_kafka_in_t *in = arg;
+
+    pthread_mutex_lock(&in->wake_lock);
+    for (;;) {
+        while (!in->wake_wanted && !in->wake_stop)
+            pthread_cond_wait(&in->wake_cond, &in->wake_lock);
+        if (in->wake_stop)
+            break;
+        in->wake_wanted = false;
+        pthread_mutex_unlock(&in->wake_lock);
+        fetcher_wake(in->rk);
+        pthread_mutex_lock(&in->wake_lock);
+    }
+    pthread_mutex_unlock(&in->wake_lock);
+    return NULL;
+}
+
+static void waker_signal(am_kafka_in_t *in, bool stop) {
+    pthread_mutex_lock(&in->wake_lock);
+    if (stop)
+        in->wake_stop = true;
+    else
+        in->wake_wanted = true;
+    pthread_cond_signal(&in->wake_cond);
+    pthread_mutex_unlock(&in->wake_lock);
+}
+
+static void waker_stop(am_kafka_in_t *in) {
+    if (!in->has_waker)
+        return;
+    waker_signal(in, true);
+    pthread_join(in->waker, NULL);
+    pthread_cond_destroy(&in->wake_cond);
+    pthread_mutex_destroy(&in->wake_lock);
+    in->has_waker = false;
+}
+
+/* A number setting of \p conf; 0 if unknown. */
+static double conf_number(const rd_kafka_conf_t *conf, const char *name) {
+    char v[32];
+    size_t n = sizeof(v);
+
+    return rd_kafka_conf_get(conf, name, v, &n) == RD_KAFKA_CONF_OK
+               ? strtod(v, NULL)
+               : 0;
+}
+
+/* Starts the waker if this librdkafka needs one (fetcher_wake()); without
+ * it the consumer still works, and pauses on a long backlog. */
+static void waker_start(am_kafka_in_t *in, const rd_kafka_conf_t *conf) {
+    char v[32];
+    size_t n = sizeof(v);
+
+    if (rd_kafka_conf_get(conf, "fetch.queue.backoff.ms", v, &n) !=
+        RD_KAFKA_CONF_UNKNOWN)
+        return;
+    in->min_msgs = conf_number(conf, "queued.min.messages");
+    in->max_bytes = conf_number(conf, "queued.max.messages.kbytes") * 1024;
+    pthread_mutex_init(&in->wake_lock, NULL);
+    pthread_cond_init(&in->wake_cond, NULL);
+    if (pthread_create(&in->waker, NULL, waker_main, in) == 0) {
+        in->has_waker = true;
+        return;
+    }
+    AM_LOG(AM_LOG_WARNING, "no thread to wake the fetchers: a backlog "
+           "longer than the prefetch is read with pauses");
+    pthread_cond_destroy(&in->wake_cond);
+    pthread_mutex_destroy(&in->wake_lock);
+}
+
+/* After \p n messages were taken: once the queue has been near a bound
+ * (half of it, counting what was just taken), the fetcher may be asleep,
+ * and it is woken as soon as the queue is down to a quarter (at once if
+ * this take emptied it), so that the fetch comes back before the queue
+ * runs dry.  The queue's size in bytes is
+ * estimated from the messages taken. */
+static void prefetch_watch(am_kafka_in_t *in, rd_kafka_message_t **msgs,
+                           size_t n) {
+    double q, bytes = 0;
+
+    if (!in->has_waker)
+        return;
+    q = (double)rd_kafka_queue_length(in->queue);
+    for (size_t i = 0; i < n; i++)
+        bytes += (double)msgs[i]->len;
+    if (n > 0)
+        in->msg_bytes = bytes / (double)n;
+    if (2 * (q + (double)n) >= in->min_msgs ||
+        2 * (q * in->msg_bytes + bytes) >= in->max_bytes)
+        in->was_full = true;
+    if (in->was_full && 4 * q <= in->min_msgs &&
+        4 * q * in->msg_bytes <= in->max_bytes) {
+        in->was_full = false;
+        waker_signal(in, false);
+    }
+}
+
 am_kafka_in_t *am_kafka_in_new(const am_config_t *cfg,
                                am_kafka_revoke_cb *on_revoke, void *opaque,
                                char *err, size_t err_size) {
@@ -182,6 +317,7 @@ am_kafka_in_t *am_kafka_in_new(const am_config_t *cfg,
     }
     rd_kafka_poll_set_consumer(in->rk);
     in->queue = rd_kafka_queue_get_consumer(in->rk);
+    waker_start(in, rd_kafka_conf(in->rk));
     return in;
 fail:
     am_kafka_in_destroy(in);
@@ -220,6 +356,7 @@ void am_kafka_in_close(am_kafka_in_t *in) {
     if (!in->rk || in->closed)
         return;
     in->closed = true;
+    waker_stop(in);
     /* As rd_kafka_consumer_close(), which serves the revoke too, but with
      * an end. */
     if ((error = rd_kafka_consumer_close_queue(in->rk, in->queue))) {
@@ -287,15 +424,19 @@ size_t am_kafka_in_poll(am_kafka_in_t *in, rd_kafka_message_t **msgs,
      * at a low rate every message would sit there that long.  So what is
      * already fetched is taken at once, and only an empty queue is waited
      * on, for its first message. */
-    if ((n = rd_kafka_consume_batch_queue(in->queue, 0, msgs, max)) > 0)
-        return (size_t)n;
-    if (!(first = rd_kafka_consume_queue(in->queue, timeout_ms)))
-        return 0;
-    msgs[0] = first;
-    n = max > 1 ? rd_kafka_consume_batch_queue(in->queue, 0, msgs + 1,
-                                               max - 1)
-                : 0;
-    return 1 + (n > 0 ? (size_t)n : 0);
+    if ((n = rd_kafka_consume_batch_queue(in->queue, 0, msgs, max)) <= 0) {
+        if (!(first = rd_kafka_consume_queue(in->queue, timeout_ms))) {
+            prefetch_watch(in, msgs, 0);
+            return 0;
+        }
+        msgs[0] = first;
+        n = max > 1 ? rd_kafka_consume_batch_queue(in->queue, 0, msgs + 1,
+                                                   max - 1)
+                    : 0;
+        n = 1 + (n > 0 ? n : 0);
+    }
+    prefetch_watch(in, msgs, (size_t)n);
+    return (size_t)n;
 }
 
 am_kafka_track_t *am_kafka_in_track(am_kafka_in_t *in,

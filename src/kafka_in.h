@@ -19,7 +19,9 @@
  * service to stop.
  *
  * @locality everything here runs on the service's main thread (delivery
- * reports arrive through the producer's poll on that thread).
+ * reports arrive through the producer's poll on that thread), but for a
+ * thread of the consumer's own that wakes librdkafka's fetchers when a full
+ * prefetch has drained (am_kafka_in_poll()).
  */
 #ifndef AM_KAFKA_IN_H
 #define AM_KAFKA_IN_H

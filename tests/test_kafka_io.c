@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -243,6 +244,73 @@ Test(kafka_io, a_message_without_records_waits_for_those_before_it) {
     cr_assert_eq(committed(in), 3);
     for (int i = 0; i < 3; i++)
         rd_kafka_message_destroy(msgs[i]);
+    am_kafka_in_destroy(in);
+}
+
+/* Produces \p n messages round the 4 partitions of "in", \p per_set in
+ * each message set: the mock cluster answers a fetch with one set of each
+ * partition. */
+static void produce_sets(int n, int per_set) {
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    char err[256], num[16];
+    rd_kafka_t *rk;
+
+    snprintf(num, sizeof(num), "%d", per_set);
+    cr_assert_eq(rd_kafka_conf_set(c, "bootstrap.servers",
+                                   am_devbroker_bootstraps(db), err,
+                                   sizeof(err)),
+                 RD_KAFKA_CONF_OK);
+    cr_assert_eq(rd_kafka_conf_set(c, "batch.num.messages", num, err,
+                                   sizeof(err)),
+                 RD_KAFKA_CONF_OK);
+    cr_assert_eq(rd_kafka_conf_set(c, "linger.ms", "1000", err, sizeof(err)),
+                 RD_KAFKA_CONF_OK);
+    cr_assert((rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err))));
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("in"),
+                                       RD_KAFKA_V_PARTITION(i % 4),
+                                       RD_KAFKA_V_VALUE("backlog", 7),
+                                       RD_KAFKA_V_MSGFLAGS(
+                                           RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_END),
+                     0);
+    cr_assert_eq(rd_kafka_flush(rk, 10000), 0);
+    rd_kafka_destroy(rk);
+}
+
+/* Once its queue holds queued.min.messages, librdkafka 2.0.2 stops
+ * fetching until its broker thread wakes, up to a second later; draining
+ * the queue does not wake it.  A backlog past that bound was read at one
+ * bound a wake-up, the machine idle in between.  Here each fetch (a set of
+ * 100 from each partition) passes the bound of 200: ten fetches, which
+ * took 5-9 s without a wake-up and take well under one with it. */
+Test(kafka_io, a_backlog_past_the_prefetch_bound_is_read_without_pauses) {
+    const char *topics[] = {"in"};
+    rd_kafka_message_t *msgs[1000];
+    char err[256];
+    am_kafka_in_t *in;
+    size_t n = 0;
+    double t = 0;
+
+    cr_assert_eq(am_config_set(&cfg, "kafka.consumer.queued.min.messages",
+                               "200", err, sizeof(err)),
+                 0, "%s", err);
+    produce_sets(4000, 100);
+    cr_assert((in = am_kafka_in_new(&cfg, NULL, NULL, err, sizeof(err))),
+              "%s", err);
+    cr_assert_eq(am_kafka_in_subscribe(in, topics, 1, err, sizeof(err)), 0,
+                 "%s", err);
+    for (double start = now_s(); n < 4000 && now_s() - start < 40;) {
+        size_t k = am_kafka_in_poll(in, msgs, 1000, 100);
+        if (k && !t)
+            t = now_s(); /* from the first fetch on: joining takes time */
+        for (size_t i = 0; i < k; i++)
+            rd_kafka_message_destroy(msgs[i]);
+        n += k;
+    }
+    t = now_s() - t;
+    cr_assert_eq(n, 4000);
+    cr_assert_lt(t, 3.0, "the backlog took %.1f s", t);
     am_kafka_in_destroy(in);
 }
 
