@@ -89,9 +89,11 @@ rd_kafka_conf_t *am_kafka_conf_new(const am_config_t *cfg,
     /* How long a librdkafka from 2.2 on waits to fetch again once the
      * queue is full (a second by default).  2.0.2 has no such setting,
      * and kafka_in.c wakes its fetchers instead. */
-    if (role == AM_KAFKA_CONSUMER)
-        rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "10", err,
-                          err_size);
+    if (role == AM_KAFKA_CONSUMER) {
+        char unknown[256];
+        rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "10", unknown,
+                          sizeof(unknown));
+    }
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         const am_kafka_prop_t *p = &cfg->kafka[i];
         if (p->scope != AM_KAFKA_BOTH && p->scope != role)

@@ -272,8 +272,7 @@ static void waker_start(am_kafka_in_t *in, const rd_kafka_conf_t *conf) {
  * (half of it, counting what was just taken), the fetcher may be asleep,
  * and it is woken as soon as the queue is down to a quarter (at once if
  * this take emptied it), so that the fetch comes back before the queue
- * runs dry.  The queue's size in bytes is
- * estimated from the messages taken. */
+ * runs dry.  The queue's bytes are estimated from the messages taken. */
 static void prefetch_watch(am_kafka_in_t *in, rd_kafka_message_t **msgs,
                            size_t n) {
     double q, bytes = 0;
@@ -425,15 +424,14 @@ size_t am_kafka_in_poll(am_kafka_in_t *in, rd_kafka_message_t **msgs,
      * already fetched is taken at once, and only an empty queue is waited
      * on, for its first message. */
     if ((n = rd_kafka_consume_batch_queue(in->queue, 0, msgs, max)) <= 0) {
-        if (!(first = rd_kafka_consume_queue(in->queue, timeout_ms))) {
-            prefetch_watch(in, msgs, 0);
-            return 0;
+        n = 0;
+        if ((first = rd_kafka_consume_queue(in->queue, timeout_ms))) {
+            ssize_t more = max > 1 ? rd_kafka_consume_batch_queue(
+                                         in->queue, 0, msgs + 1, max - 1)
+                                   : 0;
+            msgs[0] = first;
+            n = 1 + (more > 0 ? more : 0);
         }
-        msgs[0] = first;
-        n = max > 1 ? rd_kafka_consume_batch_queue(in->queue, 0, msgs + 1,
-                                                   max - 1)
-                    : 0;
-        n = 1 + (n > 0 ? n : 0);
     }
     prefetch_watch(in, msgs, (size_t)n);
     return (size_t)n;
