@@ -27,7 +27,9 @@ for Avro and STIX bundles; cached in BUILD_DIR/e2e-data), and runs the real
                notifications), and the highest of those rates whose p99
                stays within 50 ms;
   scale-out    two instances in one group, and one instance of two
-               workers (consumer.workers), against one, on the same stream.
+               workers (consumer.workers), against one, on the same stream;
+  catch-up     events/s on a backlog four times the service's prefetch, as
+               after an outage (CATCHUP), with kcat's rate beside it.
 
 Standard output: one JSON object per figure (name, value, unit; baseline
 and ratio for throughput).  Standard error: progress.  Files in
@@ -83,6 +85,12 @@ PORT = 29464
 # Paced loads of the latency phase, in % of the measured maximum: 50 and 90
 # as issue 6 asks, and lower ones to find the rate that keeps p99 <= 50 ms.
 LOADS = (10, 25, 50, 90)
+# The catch-up run: a backlog four times the service's prefetch
+# (queued.min.messages, 300000), as an instance finds after an outage,
+# where a fetcher that stops once the prefetch is full shows (bench/README.md
+# item 26); Avro at 1% and 1M assets, the fastest reading.  Its partitions
+# keep it within the dev broker's ~5 MB a partition.
+CATCHUP = {"fmt": "avro", "hit": 1, "events": 1200000, "partitions": 128}
 # The scale-out runs: (instances in the group, consumer.workers of each).
 SCALE_RUNS = ((1, 1), (2, 1), (1, 2), (1, 1))
 P99_GOAL_MS = 50
@@ -163,13 +171,18 @@ def generate(build, data):
 
 # ---- processes --------------------------------------------------------------
 
+def partitions_of(topic):
+    return (LAT_PARTITIONS if "lat-" in topic else
+            CATCHUP["partitions"] if topic == "catchup" else PARTITIONS)
+
+
 class Broker:
     def __init__(self, build, topics):
-        self.lat_partitions = LAT_PARTITIONS
         self.p = subprocess.Popen(
             [os.path.join(build, "assetmatch"), "devbroker", "--partitions",
              str(PARTITIONS), "--topics",
-             ",".join(t + (":%d" % LAT_PARTITIONS if "lat-" in t else "")
+             ",".join(t + (":%d" % partitions_of(t)
+                           if partitions_of(t) != PARTITIONS else "")
                       for t in topics)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.bootstrap = self.p.stdout.readline().strip()
@@ -187,10 +200,9 @@ class Broker:
 class KafkaBroker:
     """A real Apache Kafka (scripts/kafka.sh: single-node KRaft on
     loopback), its topics created with PARTITIONS partitions each, the
-    latency topics with LAT_PARTITIONS."""
+    latency and catch-up topics with theirs (partitions_of())."""
 
     def __init__(self, build, topics):
-        self.lat_partitions = LAT_PARTITIONS
         here = os.path.dirname(os.path.abspath(__file__))
         self.script = os.path.join(here, "..", "..", "scripts", "kafka.sh")
         self.dir = os.path.join(build, "e2e-kafka")
@@ -205,7 +217,7 @@ class KafkaBroker:
         # the Admin API.
         load = os.path.join(build, "bench", "e2e_load")
         for t in topics:
-            want = LAT_PARTITIONS if "lat-" in t else PARTITIONS
+            want = partitions_of(t)
             if want != PARTITIONS:
                 subprocess.run([load, "create", "-b", self.bootstrap, "-t", t,
                                 "-p", str(want)], check=True)
@@ -396,7 +408,7 @@ def produce_start(args, bootstrap, topic, frames, count=0):
     to count (0: each once); produce_end() waits for it."""
     return subprocess.Popen(
         [args.load, "produce", "-b", bootstrap, "-t", topic, "-p",
-         str(PARTITIONS), "-f", frames, "-n", str(count)],
+         str(partitions_of(topic)), "-f", frames, "-n", str(count)],
         stdout=subprocess.PIPE, text=True)
 
 
@@ -545,7 +557,7 @@ def phase_latency(args, res, broker, data, fmt):
         before = svc.metrics()
         p = subprocess.run(
             [args.load, "latency", "-b", broker.bootstrap, "-t", topic, "-p",
-             str(broker.lat_partitions), "-f", frames, "-o", notif, "-r",
+             str(partitions_of(topic)), "-f", frames, "-o", notif, "-r",
              str(rate),
              "-d", str(args.latency_seconds), "-w", str(LAT_WARMUP_S),
              "-l", lat_file, "-s", os.path.join(
@@ -624,9 +636,36 @@ def phase_scale(args, res, broker, data):
             "cores_workers": out[(1, 2)][0]["cores"]}
 
 
+def phase_catchup(args, res, broker):
+    size, hit, fmt = SIZES[-1], CATCHUP["hit"], CATCHUP["fmt"]
+    frames = os.path.join(args.data, "%s-h%d" % (label(size), hit),
+                          fmt + ".frames")
+    n = produce(args, broker.bootstrap, "catchup", frames, CATCHUP["events"])
+    ks = [kcat_rate(args, broker.bootstrap, "catchup", n)]
+    svc = Service(args, broker.bootstrap,
+                  os.path.join(args.data, "inv-%s.csv" % label(size)),
+                  "catchup", "g-catchup")
+    m = measure([svc], n)
+    m["peak_rss"] = svc.stop()
+    ks.append(kcat_rate(args, broker.bootstrap, "catchup", n))
+    m.update(kcat=statistics.median(ks), events=n, fmt=fmt, hit=hit)
+    note("catch-up: %d %s events at %d%% over %d partitions: %.0f events/s "
+         "(%.0f%% of kcat's %.0f; kcat %s), %.2f cores, peak RSS %.0f MB" %
+         (n, fmt, hit, CATCHUP["partitions"], m["events_per_s"],
+          100 * m["events_per_s"] / m["kcat"], m["kcat"],
+          ", ".join("%.0f" % x for x in ks), m["cores"],
+          m["peak_rss"] / 2**20))
+    res.add("e2e_catchup_%s_h%d_%s_events_per_s" % (fmt, hit, label(size)),
+            m["events_per_s"], "events/s", "kcat",
+            m["events_per_s"] / m["kcat"])
+    res.add("e2e_catchup_rss_peak_%s" % label(size), m["peak_rss"] / 2**20,
+            "MB")
+    return m
+
+
 # ---- files --------------------------------------------------------------------
 
-def write_files(args, res, data, lat, scale):
+def write_files(args, res, data, lat, scale, catchup):
     with open(os.path.join(args.results, "results.json"), "w") as f:
         json.dump(res.rows, f, indent=1)
     with open(os.path.join(args.results, "results.csv"), "w",
@@ -685,7 +724,7 @@ def write_files(args, res, data, lat, scale):
                         text=True, stderr=subprocess.PIPE)
     if gp.returncode:
         note("gnuplot: " + gp.stderr.strip())
-    capacity(args, data, lat, scale)
+    capacity(args, data, lat, scale, catchup)
 
 
 def latency_bounded(lat):
@@ -696,7 +735,7 @@ def latency_bounded(lat):
             for fm, r in lat.items()}
 
 
-def capacity(args, data, lat, scale):
+def capacity(args, data, lat, scale, catchup):
     big = SIZES[-1]
     per_inst = {fm: data[(big, 20, fm)]["events_per_s"] for fm in FORMATS
                 if (big, 20, fm) in data}
@@ -780,6 +819,19 @@ def capacity(args, data, lat, scale):
                    scale["cores_two"], scale["cores_one"], scale["workers"],
                    scale["workers"] / scale["one"],
                    scale["cores_workers"])]
+    if catchup:
+        lines += ["",
+                  "Catching up, as after an outage: a backlog of %d %s "
+                  "events (%d%% matching), four times the prefetch, read at "
+                  "%.0f events/s (%.2f of kcat's %.0f) on %.2f cores, %.0f "
+                  "MB resident at the peak.  An instance behind by B events "
+                  "while R a second keep arriving catches up in about "
+                  "B / (%.0f - R) seconds." %
+                  (catchup["events"], catchup["fmt"], catchup["hit"],
+                   catchup["events_per_s"],
+                   catchup["events_per_s"] / catchup["kcat"],
+                   catchup["kcat"], catchup["cores"],
+                   catchup["peak_rss"] / 2**20, catchup["events_per_s"])]
     lines += [
         "",
         "## For a target of %d events/s (`--target-rate`)" % target,
@@ -836,7 +888,8 @@ def main():
     ap.add_argument("--target-rate", type=int, default=100000,
                     help="events/s the capacity report plans for")
     ap.add_argument("--quick", action="store_true",
-                    help="JSON and Avro at 20%% only, no scale-out")
+                    help="JSON and Avro at 20%% only, no scale-out or "
+                    "catch-up")
     ap.add_argument("--latency-seconds", type=float, default=8.0)
     ap.add_argument("--set", action="append", default=[],
                     help="KEY=VALUE for every assetmatch run")
@@ -871,6 +924,8 @@ def main():
     topics += ["lat-json", "lat-avro", "notifications-lat-json",
                "notifications-lat-avro"]
     topics += ["scale-%d" % k for k in range(len(SCALE_RUNS))]
+    if not args.quick:
+        topics += ["catchup"]
     topics += ["scan-results", "notifications", "dead-letter",
                "assets"]
     note("starting %s: %d topics of %d partitions" %
@@ -884,13 +939,14 @@ def main():
         lat = {fm: phase_latency(args, res, broker, data, fm)
                for fm in ("json", "avro")}
         scale = None if args.quick else phase_scale(args, res, broker, data)
+        catchup = None if args.quick else phase_catchup(args, res, broker)
     finally:
         # A run stopped by an error leaves no instance behind to hold its
         # metrics port in the next one.
         for s in list(Service.running):
             s.stop()
         broker.stop()
-    write_files(args, res, data, lat, scale)
+    write_files(args, res, data, lat, scale, catchup)
     note("done: %s (results.json, results.csv, throughput.png, "
          "latency.png, capacity.md); load average %s" %
          (args.results, " ".join(loadavg())))
