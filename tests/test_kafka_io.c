@@ -45,10 +45,8 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Produces \p value to \p partition of \p topic (RD_KAFKA_PARTITION_UA:
- * any). */
-static void produce_to(const char *topic, int32_t partition,
-                       const char *value) {
+/* A producer to the dev broker, with \p n settings (name, value, ...). */
+static rd_kafka_t *producer(const char *const *settings, size_t n) {
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     char err[256];
     rd_kafka_t *rk;
@@ -57,7 +55,20 @@ static void produce_to(const char *topic, int32_t partition,
                                    am_devbroker_bootstraps(db), err,
                                    sizeof(err)),
                  RD_KAFKA_CONF_OK);
+    for (size_t i = 0; i + 1 < n; i += 2)
+        cr_assert_eq(rd_kafka_conf_set(c, settings[i], settings[i + 1], err,
+                                       sizeof(err)),
+                     RD_KAFKA_CONF_OK, "%s", err);
     cr_assert((rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err))));
+    return rk;
+}
+
+/* Produces \p value to \p partition of \p topic (RD_KAFKA_PARTITION_UA:
+ * any). */
+static void produce_to(const char *topic, int32_t partition,
+                       const char *value) {
+    rd_kafka_t *rk = producer(NULL, 0);
+
     cr_assert_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
                                    RD_KAFKA_V_PARTITION(partition),
                                    RD_KAFKA_V_VALUE((void *)value,
@@ -251,21 +262,12 @@ Test(kafka_io, a_message_without_records_waits_for_those_before_it) {
  * each message set: the mock cluster answers a fetch with one set of each
  * partition. */
 static void produce_sets(int n, int per_set) {
-    rd_kafka_conf_t *c = rd_kafka_conf_new();
-    char err[256], num[16];
+    char num[16];
+    const char *settings[] = {"batch.num.messages", num, "linger.ms", "1000"};
     rd_kafka_t *rk;
 
     snprintf(num, sizeof(num), "%d", per_set);
-    cr_assert_eq(rd_kafka_conf_set(c, "bootstrap.servers",
-                                   am_devbroker_bootstraps(db), err,
-                                   sizeof(err)),
-                 RD_KAFKA_CONF_OK);
-    cr_assert_eq(rd_kafka_conf_set(c, "batch.num.messages", num, err,
-                                   sizeof(err)),
-                 RD_KAFKA_CONF_OK);
-    cr_assert_eq(rd_kafka_conf_set(c, "linger.ms", "1000", err, sizeof(err)),
-                 RD_KAFKA_CONF_OK);
-    cr_assert((rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err))));
+    rk = producer(settings, 4);
     for (int i = 0; i < n; i++)
         cr_assert_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("in"),
                                        RD_KAFKA_V_PARTITION(i % 4),
