@@ -86,12 +86,9 @@ rd_kafka_conf_t *am_kafka_conf_new(const am_config_t *cfg,
     for (size_t i = 0; i < n_defs; i++)
         if (set(conf, defs[i].name, defs[i].value, err, err_size) < 0)
             goto fail;
-    /* How long a librdkafka from 2.2 on waits to fetch again once the
-     * queue is full (a second by default).  2.0.2 has no such setting,
-     * and kafka_in.c wakes its fetchers instead. */
     if (role == AM_KAFKA_CONSUMER) {
-        char unknown[256];
-        rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "10", unknown,
+        char unknown[256]; /* 2.0.2's answer: no such setting */
+        rd_kafka_conf_set(conf, AM_KAFKA_FETCH_BACKOFF, "10", unknown,
                           sizeof(unknown));
     }
     for (size_t i = 0; i < cfg->n_kafka; i++) {

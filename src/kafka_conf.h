@@ -11,6 +11,12 @@
 
 #include "config.h"
 
+/* How long a librdkafka from 2.2 on waits to fetch again once the
+ * consumer's queue is full (a second by default).  The consumer gets it
+ * short where the library has it; 2.0.2 has not, and kafka_in.c wakes the
+ * fetchers there instead. */
+#define AM_KAFKA_FETCH_BACKOFF "fetch.queue.backoff.ms"
+
 /**
  * @brief Builds the configuration of the consumer (AM_KAFKA_CONSUMER) or
  *        the producer (AM_KAFKA_PRODUCER).

@@ -181,8 +181,9 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * sat idle, at half its rate (bench/README.md item 26).  Any request to a
  * partition's leader wakes the thread that fetches from it: the waker asks
  * the leaders for the partitions' last offsets (answers unused), off the
- * main thread.  librdkafka 2.2 made the wait fetch.queue.backoff.ms, which
- * kafka_conf.c sets short where the library has it; no waker runs then. */
+ * main thread.  librdkafka 2.2 made the wait a setting
+ * (AM_KAFKA_FETCH_BACKOFF), set short where the library has it; no waker
+ * runs then. */
 static void fetcher_wake(rd_kafka_t *rk) {
     rd_kafka_topic_partition_list_t *list;
 
@@ -235,24 +236,21 @@ static void waker_stop(am_kafka_in_t *in) {
     in->has_waker = false;
 }
 
-/* A number setting of \p conf; 0 if unknown. */
+/* A number setting of \p conf; -1 where this librdkafka has no such
+ * setting. */
 static double conf_number(const rd_kafka_conf_t *conf, const char *name) {
     char v[32];
     size_t n = sizeof(v);
 
     return rd_kafka_conf_get(conf, name, v, &n) == RD_KAFKA_CONF_OK
                ? strtod(v, NULL)
-               : 0;
+               : -1;
 }
 
 /* Starts the waker if this librdkafka needs one (fetcher_wake()); without
  * it the consumer still works, and pauses on a long backlog. */
 static void waker_start(am_kafka_in_t *in, const rd_kafka_conf_t *conf) {
-    char v[32];
-    size_t n = sizeof(v);
-
-    if (rd_kafka_conf_get(conf, "fetch.queue.backoff.ms", v, &n) !=
-        RD_KAFKA_CONF_UNKNOWN)
+    if (conf_number(conf, AM_KAFKA_FETCH_BACKOFF) >= 0)
         return;
     in->min_msgs = conf_number(conf, "queued.min.messages");
     in->max_bytes = conf_number(conf, "queued.max.messages.kbytes") * 1024;
@@ -272,20 +270,23 @@ static void waker_start(am_kafka_in_t *in, const rd_kafka_conf_t *conf) {
  * (half of it, counting what was just taken), the fetcher may be asleep,
  * and it is woken as soon as the queue is down to a quarter (at once if
  * this take emptied it), so that the fetch comes back before the queue
- * runs dry.  The queue's bytes are estimated from the messages taken. */
+ * runs dry.  The queue's bytes are estimated from the mean size of up to
+ * eight of the messages taken, spread over them: reading every one's size
+ * would take the main thread to each message before the lanes do. */
 static void prefetch_watch(am_kafka_in_t *in, rd_kafka_message_t **msgs,
                            size_t n) {
+    size_t step = n > 8 ? n / 8 : 1, k = 0;
     double q, bytes = 0;
 
     if (!in->has_waker)
         return;
     q = (double)rd_kafka_queue_length(in->queue);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i += step, k++)
         bytes += (double)msgs[i]->len;
-    if (n > 0)
-        in->msg_bytes = bytes / (double)n;
+    if (k > 0)
+        in->msg_bytes = bytes / (double)k;
     if (2 * (q + (double)n) >= in->min_msgs ||
-        2 * (q * in->msg_bytes + bytes) >= in->max_bytes)
+        2 * (q + (double)n) * in->msg_bytes >= in->max_bytes)
         in->was_full = true;
     if (in->was_full && 4 * q <= in->min_msgs &&
         4 * q * in->msg_bytes <= in->max_bytes) {
