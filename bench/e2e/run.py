@@ -485,6 +485,25 @@ def measure(services, n, timeout=180):
 
 # ---- the phases ---------------------------------------------------------------
 
+def service_and_kcat(args, broker, topic, size, n, repeats):
+    """The service reads the backlog of n events on the topic `repeats`
+    times (each in a group of its own, from the start), kcat before each
+    run and after the last.  Returns the median run (with its peak RSS,
+    kcat's median as kcat and n as events), the runs, and kcat's rates."""
+    ks, runs = [], []
+    for r in range(repeats):
+        ks.append(kcat_rate(args, broker.bootstrap, topic, n))
+        svc = Service(args, broker.bootstrap,
+                      os.path.join(args.data, "inv-%s.csv" % label(size)),
+                      topic, "g-%s-%d" % (topic, r))
+        runs.append(measure([svc], n))
+        runs[-1]["peak_rss"] = svc.stop()
+    ks.append(kcat_rate(args, broker.bootstrap, topic, n))
+    m = sorted(runs, key=lambda x: x["events_per_s"])[len(runs) // 2]
+    m.update(kcat=statistics.median(ks), events=n)
+    return m, runs, ks
+
+
 def phase_throughput(args, res, broker, cells):
     data = {}
     for k, (size, hit, fmt) in enumerate(cells):
@@ -493,20 +512,9 @@ def phase_throughput(args, res, broker, cells):
                               fmt + ".frames")
         topic = "in-" + tag.replace("_", "-")
         n = produce(args, broker.bootstrap, topic, frames, BACKLOG[fmt])
-        # kcat, then the service (a group of its own each time, reading
-        # from the start), REPEATS times where asked, then kcat again.
-        ks, runs = [], []
-        for r in range(REPEATS.get((size, fmt), 1)):
-            ks.append(kcat_rate(args, broker.bootstrap, topic, n))
-            svc = Service(args, broker.bootstrap,
-                          os.path.join(args.data, "inv-%s.csv" % label(size)),
-                          topic, "g-%s-%d" % (topic, r))
-            runs.append(measure([svc], n))
-            runs[-1]["peak_rss"] = svc.stop()
-        ks.append(kcat_rate(args, broker.bootstrap, topic, n))
-        kcat = statistics.median(ks)
-        m = sorted(runs, key=lambda x: x["events_per_s"])[len(runs) // 2]
-        m.update(kcat=kcat, events=n)
+        m, runs, ks = service_and_kcat(args, broker, topic, size, n,
+                                       REPEATS.get((size, fmt), 1))
+        kcat = m["kcat"]
         data[(size, hit, fmt)] = m
         note("[%d/%d] %s %d%% %s: %.0f events/s (%.0f%% of kcat's %.0f; "
              "runs %s; kcat %s), %.0f notifications/s, %.2f cores, "
@@ -641,14 +649,8 @@ def phase_catchup(args, res, broker):
     frames = os.path.join(args.data, "%s-h%d" % (label(size), hit),
                           fmt + ".frames")
     n = produce(args, broker.bootstrap, "catchup", frames, CATCHUP["events"])
-    ks = [kcat_rate(args, broker.bootstrap, "catchup", n)]
-    svc = Service(args, broker.bootstrap,
-                  os.path.join(args.data, "inv-%s.csv" % label(size)),
-                  "catchup", "g-catchup")
-    m = measure([svc], n)
-    m["peak_rss"] = svc.stop()
-    ks.append(kcat_rate(args, broker.bootstrap, "catchup", n))
-    m.update(kcat=statistics.median(ks), events=n, fmt=fmt, hit=hit)
+    m, _, ks = service_and_kcat(args, broker, "catchup", size, n, 1)
+    m.update(fmt=fmt, hit=hit)
     note("catch-up: %d %s events at %d%% over %d partitions: %.0f events/s "
          "(%.0f%% of kcat's %.0f; kcat %s), %.2f cores, peak RSS %.0f MB" %
          (n, fmt, hit, CATCHUP["partitions"], m["events_per_s"],
