@@ -68,6 +68,7 @@ import os, signal, subprocess, sys, time, urllib.request
 
 svc, port, count = int(os.environ["SVC"]), os.environ["PORT"], int(os.environ["COUNT"])
 tck = os.sysconf("SC_CLK_TCK")
+STALL_S = 20  # longer than loading 1M assets takes here
 
 
 def consumed():
@@ -87,8 +88,18 @@ def cpu():
 
 
 lo, hi, t0, perf = count // 10, count - count // 10, None, None
+last, moved = -1, time.time()
 while os.path.exists("/proc/%d" % svc):
     c, now = consumed(), time.time()
+    if c != last:
+        last, moved = c, now
+    elif now - moved > STALL_S:
+        # The dev broker keeps ~5 MB of each partition and drops the
+        # oldest, read or not: what it dropped is never read.
+        sys.exit("backlog.sh: the service read nothing for %d s, at %d of "
+                 "%d messages; if the backlog is over ~5 MB a partition, "
+                 "the dev broker dropped the rest: raise PARTITIONS" %
+                 (STALL_S, c, count))
     if t0 is None and c >= lo:
         t0, c0, cpu0 = now, c, cpu()
         if os.environ.get("PERF"):
