@@ -96,6 +96,9 @@ while os.path.exists("/proc/%d" % svc):
     elif now - moved > STALL_S:
         # The dev broker keeps ~5 MB of each partition and drops the
         # oldest, read or not: what it dropped is never read.
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
         sys.exit("backlog.sh: the service read nothing for %d s, at %d of "
                  "%d messages; if the backlog is over ~5 MB a partition, "
                  "the dev broker dropped the rest: raise PARTITIONS" %
