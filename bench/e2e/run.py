@@ -854,6 +854,11 @@ def capacity(args, data, lat, scale, catchup):
         "least 6): a partition is consumed by one instance at a time, so "
         "the partitions bound the instances; the spare ones let the group "
         "grow without repartitioning (which would move keys);" % parts,
+        "- **the notifications topic: as few partitions as its readers "
+        "need**: the producer sends a batch per partition every "
+        "linger.ms, and each batch costs CPU of its own (here, at 20% "
+        "matching, 8 partitions instead of 32 took ~7% less CPU an event: "
+        "bench/README.md item 27);",
         "- memory per instance: about %.0f MB per million assets plus the "
         "retroactive-match window (window.max_bytes, 512 MB by default); "
         "the inventory is not split between instances." % per_m,
