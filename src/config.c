@@ -200,6 +200,9 @@ static const char help[] =
     "  output.format             json, avro, stix [avro]\n"
     "  output.schema_id          Confluent schema id for framed Avro\n"
     "                            output; -1 writes bare Avro [-1]\n"
+    "  output.trace_headers      notifications also carry am-event-id and\n"
+    "                            am-origin-* headers, which their value\n"
+    "                            holds too [false]\n"
     "  match.include_unverified  let unverified assets match [false]\n"
     "  http.listen               metrics and health, host:port; empty\n"
     "                            disables [127.0.0.1:9464]\n"
@@ -285,6 +288,8 @@ int am_config_set(am_config_t *cfg, const char *key, const char *value,
         cfg->output_schema_id = (int32_t)l;
         return 0;
     }
+    if (!strcmp(key, "output.trace_headers"))
+        return set_bool(&cfg->trace_headers, key, value, err, err_size);
     if (!strcmp(key, "match.include_unverified"))
         return set_bool(&cfg->include_unverified, key, value, err, err_size);
     if (!strcmp(key, "http.listen"))

@@ -52,6 +52,8 @@ typedef struct am_config_s {
     am_format_t input_format;
     am_output_format_t output_format;
     int32_t output_schema_id; /* Avro: Confluent framing id, -1 = bare */
+    bool trace_headers;       /* notifications also carry am-event-id and
+                               * am-origin-* (their value says the same) */
     bool include_unverified;
     char *http_listen;      /* host:port; "" disables the endpoint */
     int log_level;          /* syslog levels: 3 err .. 7 debug */

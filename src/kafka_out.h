@@ -20,6 +20,7 @@
 #include "config.h"
 #include "kafka_in.h"
 #include "metrics.h"
+#include "notification.h"
 
 typedef struct am_kafka_out_s am_kafka_out_t;
 
@@ -57,12 +58,15 @@ rd_kafka_headers_t *am_kafka_out_headers(const char *topic, int32_t partition,
                                          int64_t offset, size_t more);
 
 /**
- * @brief Adds what a notification says of itself to \p h: content-type
- *        and am-format (of \p fmt), am-event-id and am-notification-id.
+ * @brief The header list of notification \p nt, whose id is \p id:
+ *        content-type (of output.format) and am-notification-id; with
+ *        output.trace_headers, also am-event-id and, when \p nt has an
+ *        origin, the am-origin-* of am_kafka_out_headers().  Room for
+ *        \p more headers the caller adds.
  */
-void am_kafka_out_notification_headers(rd_kafka_headers_t *h,
-                                       am_output_format_t fmt,
-                                       const char *event_id, const char *id);
+rd_kafka_headers_t *am_kafka_out_notification_headers(
+    const am_config_t *cfg, const am_notification_t *nt, const char *id,
+    size_t more);
 
 /**
  * @brief Looks \p topic up on the cluster now, waiting up to \p timeout_ms,

@@ -107,17 +107,13 @@ static int encode(am_retro_t *r, const am_notification_t *nt) {
 
 static void produce(am_retro_t *r, rd_kafka_t *rk, const am_notification_t *nt,
                     const char *tenant) {
-    const am_origin_t *o = nt->origin;
     rd_kafka_headers_t *h;
     rd_kafka_resp_err_t e;
     char id[AM_UUID_STRLEN];
 
     if (encode(r, nt) < 0 || am_notification_id(tenant, nt->ev->id, id) < 0)
         return;
-    h = am_kafka_out_headers(o ? o->topic : NULL, o ? o->partition : 0,
-                             o ? o->offset : 0, 5);
-    am_kafka_out_notification_headers(h, r->cfg->output_format, nt->ev->id,
-                                      id);
+    h = am_kafka_out_notification_headers(r->cfg, nt, id, 1);
     rd_kafka_header_add(h, "am-retroactive", -1, "true", -1);
     for (;;) {
         e = rd_kafka_producev(

@@ -263,13 +263,6 @@ void am_service_destroy(am_service_t *s) {
     free(s);
 }
 
-/* The headers every record carries back to its input. */
-static rd_kafka_headers_t *origin_headers(const rd_kafka_message_t *rkm,
-                                          size_t more) {
-    return am_kafka_out_headers(rd_kafka_topic_name(rkm->rkt), rkm->partition,
-                                rkm->offset, more);
-}
-
 static record_t *add_record(lane_t *l, size_t msg, rec_kind_t kind) {
     chunk_t *c = l->c;
     record_t *r;
@@ -362,9 +355,7 @@ static void match_event(lane_t *l, am_event_t *ev,
         r->key_len = strlen(tenant);
         r->off = start;
         r->len = out->len - start;
-        r->h = origin_headers(rkm, 4);
-        am_kafka_out_notification_headers(r->h, s->cfg->output_format,
-                                          ev->id, id);
+        r->h = am_kafka_out_notification_headers(s->cfg, &nt, id, 0);
     }
 }
 
@@ -471,7 +462,8 @@ static void dead_letter(lane_t *l, am_format_t fmt, int decoded) {
     r->metric = reason;
     r->key = rkm->key;
     r->key_len = rkm->key_len;
-    r->h = origin_headers(rkm, 6);
+    r->h = am_kafka_out_headers(rd_kafka_topic_name(rkm->rkt), rkm->partition,
+                                rkm->offset, 6);
     rd_kafka_header_add(r->h, "am-dlq-reason", -1, am_dlq_reason_name(reason),
                         -1);
     rd_kafka_header_add(r->h, "am-error", -1, l->first_reject, -1);

@@ -742,6 +742,39 @@ static void header(const rd_kafka_message_t *rkm, const char *name,
     }
 }
 
+/* A notification's event id and origin, from its value; its trace headers
+ * (output.trace_headers), read into \p r before, must say the same. */
+static void from_value(json_t *j, it_rec_t *r) {
+    json_t *o = json_object_get(j, "origin");
+    const char *ev = json_string_value(json_object_get(j, "event_id"));
+    const char *topic = json_string_value(json_object_get(o, "topic"));
+    it_rec_t v = {.origin_partition = (int)json_integer_value(
+                      json_object_get(o, "partition")),
+                  .origin_offset =
+                      json_integer_value(json_object_get(o, "offset"))};
+
+    IT_ASSERT(ev && topic, "notification %s without event id or origin",
+              r->id);
+    snprintf(v.event_id, sizeof(v.event_id), "%s", ev);
+    snprintf(v.origin_topic, sizeof(v.origin_topic), "%s", topic);
+    untname(v.origin_topic);
+    r->traced = r->origin_topic[0] != '\0';
+    IT_ASSERT(!r->traced || (!strcmp(r->origin_topic, v.origin_topic) &&
+                             r->origin_partition == v.origin_partition &&
+                             r->origin_offset == v.origin_offset &&
+                             !strcmp(r->event_id, v.event_id)),
+              "notification %s: headers say %s %s [%d] @%lld, value %s %s "
+              "[%d] @%lld", r->id, r->event_id, r->origin_topic,
+              r->origin_partition, r->origin_offset, v.event_id,
+              v.origin_topic, v.origin_partition, v.origin_offset);
+    IT_ASSERT(r->traced || r->event_id[0] == '\0',
+              "notification %s: am-event-id without am-origin-*", r->id);
+    memcpy(r->event_id, v.event_id, sizeof(r->event_id));
+    memcpy(r->origin_topic, v.origin_topic, sizeof(r->origin_topic));
+    r->origin_partition = v.origin_partition;
+    r->origin_offset = v.origin_offset;
+}
+
 static void to_rec(const char *topic, const rd_kafka_message_t *rkm,
                    it_rec_t *r) {
     char num[32], hid[64];
@@ -782,6 +815,7 @@ static void to_rec(const char *topic, const rd_kafka_message_t *rkm,
                   "header am-notification-id %s, value says %s", hid, id);
         IT_ASSERT(!strcmp(tenant, r->tenant),
                   "key %s, tenant_id %s", r->tenant, tenant);
+        from_value(j, r);
         json_decref(j);
     } else {
         snprintf(r->id, sizeof(r->id), "%s", hid);

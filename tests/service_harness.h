@@ -60,9 +60,12 @@ typedef struct it_rec_s {
     char id[64];        /* notification_id (value; header checked equal) */
     char tenant[64];    /* the record key (of an input: the event id) */
     char event_id[160];
-    char origin_topic[32];
+    char origin_topic[32]; /* a notification's from its value, a dead
+                            * letter's from its headers */
     int origin_partition;
     long long origin_offset;
+    bool traced;        /* a notification with am-origin-* headers (checked
+                         * equal to its value) */
     char reason[32];    /* am-dlq-reason */
     char error[256];    /* am-error */
     size_t len;         /* value length */

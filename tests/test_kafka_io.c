@@ -346,36 +346,62 @@ static const char *hval(rd_kafka_headers_t *h, const char *name,
 
 Test(kafka_io, records_say_where_they_came_from_and_what_they_are) {
     rd_kafka_headers_t *h =
-        am_kafka_out_headers("indicators", 17, INT64_C(9007199254740993), 4);
+        am_kafka_out_headers("indicators", 17, INT64_C(9007199254740993), 3);
     char v[64];
 
-    am_kafka_out_notification_headers(h, AM_OUTPUT_AVRO, "ind-1", "nid-1");
-    cr_assert_eq(rd_kafka_header_cnt(h), 7);
+    /* A dead letter's: where it was read. */
+    cr_assert_eq(rd_kafka_header_cnt(h), 3);
     cr_assert_str_eq(hval(h, "am-origin-topic", v), "indicators");
     cr_assert_str_eq(hval(h, "am-origin-partition", v), "17");
     cr_assert_str_eq(hval(h, "am-origin-offset", v), "9007199254740993");
+    rd_kafka_headers_destroy(h);
+    /* Offset 0 is a number too. */
+    h = am_kafka_out_headers("scan-results", 0, 0, 0);
+    cr_assert_str_eq(hval(h, "am-origin-partition", v), "0");
+    cr_assert_str_eq(hval(h, "am-origin-offset", v), "0");
+    rd_kafka_headers_destroy(h);
+}
+
+/* A notification's headers: how to read it and its id; what its value
+ * holds besides (the event id, the origin) only when asked for. */
+Test(kafka_io, notification_headers_repeat_the_value_only_when_asked) {
+    am_config_t c;
+    am_event_t ev;
+    am_origin_t origin = {"indicators", 17, 42};
+    am_notification_t nt = {.origin = &origin};
+    rd_kafka_headers_t *h;
+    char v[64];
+
+    am_config_init(&c);
+    am_event_init(&ev);
+    ev.id = "ind-1";
+    nt.ev = &ev;
+    h = am_kafka_out_notification_headers(&c, &nt, "nid-1", 0);
+    cr_assert_eq(rd_kafka_header_cnt(h), 2);
     cr_assert_str_eq(hval(h, "content-type", v), "avro/binary");
-    cr_assert_str_eq(hval(h, "am-format", v), "avro");
-    cr_assert_str_eq(hval(h, "am-event-id", v), "ind-1");
     cr_assert_str_eq(hval(h, "am-notification-id", v), "nid-1");
     rd_kafka_headers_destroy(h);
 
-    /* Offset 0 is a number too; STIX says its version. */
-    h = am_kafka_out_headers("scan-results", 0, 0, 4);
-    am_kafka_out_notification_headers(h, AM_OUTPUT_STIX, "e", "n");
-    cr_assert_str_eq(hval(h, "am-origin-partition", v), "0");
-    cr_assert_str_eq(hval(h, "am-origin-offset", v), "0");
+    c.trace_headers = true;
+    c.output_format = AM_OUTPUT_STIX;
+    h = am_kafka_out_notification_headers(&c, &nt, "nid-1", 0);
+    cr_assert_eq(rd_kafka_header_cnt(h), 6);
     cr_assert_str_eq(hval(h, "content-type", v),
                      "application/stix+json;version=2.1");
-    cr_assert_str_eq(hval(h, "am-format", v), "stix");
+    cr_assert_str_eq(hval(h, "am-event-id", v), "ind-1");
+    cr_assert_str_eq(hval(h, "am-origin-topic", v), "indicators");
+    cr_assert_str_eq(hval(h, "am-origin-partition", v), "17");
+    cr_assert_str_eq(hval(h, "am-origin-offset", v), "42");
     rd_kafka_headers_destroy(h);
 
-    /* No input (a retroactive match of a stored indicator): no origin. */
-    h = am_kafka_out_headers(NULL, 3, 5, 4);
-    am_kafka_out_notification_headers(h, AM_OUTPUT_JSON, "e", "n");
-    cr_assert_eq(rd_kafka_header_cnt(h), 4);
+    /* No input (an offline run): no origin. */
+    nt.origin = NULL;
+    c.output_format = AM_OUTPUT_JSON;
+    h = am_kafka_out_notification_headers(&c, &nt, "nid-1", 0);
+    cr_assert_eq(rd_kafka_header_cnt(h), 3);
     cr_assert_null(hval(h, "am-origin-topic", v));
     cr_assert_str_eq(hval(h, "content-type", v), "application/json");
-    cr_assert_str_eq(hval(h, "am-format", v), "json");
     rd_kafka_headers_destroy(h);
+    am_event_free(&ev);
+    am_config_free(&c);
 }

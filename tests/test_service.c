@@ -155,6 +155,11 @@ Test(service, every_format_gives_the_offline_notifications, .timeout = 60) {
                   (const char *[]){avro_files[0], avro_files[1],
                                    avro_files[2], NULL});
     it_expect_notifications(&got, &all, false, "every format");
+    /* Without output.trace_headers, the value alone says where a
+     * notification came from. */
+    for (size_t i = 0; i < got.n; i++)
+        IT_ASSERT(!got.v[i].traced, "notification %s with trace headers",
+                  got.v[i].id);
 
     dead = it_read("dead-letter");
     IT_ASSERT(dead.n == 0, "%zu dead letters from valid inputs (first: %s)",
@@ -238,11 +243,13 @@ static int by_position(const void *a, const void *b) {
  * its records still go out in the order of the input, so a tenant's
  * notifications stay in the order of the events that caused them.  The
  * whole stream is in the topics before the service starts: full batches,
- * shared out over all four threads. */
+ * shared out over all four threads.  With output.trace_headers, each
+ * notification's headers name its input too, as its value does. */
 Test(service, matching_threads_keep_the_input_order, .timeout = 90) {
     enum { N = 3000 };
     static const char *const sets[] = {"consumer.threads=4",
-                                       "consumer.batch_size=1000", NULL};
+                                       "consumer.batch_size=1000",
+                                       "output.trace_headers=true", NULL};
     it_recs_t want = stream_expected(N), got;
     size_t checked = 0;
     it_proc_t *p;
@@ -253,6 +260,9 @@ Test(service, matching_threads_keep_the_input_order, .timeout = 90) {
     expect_processed(60);
     got = it_read("notifications");
     it_expect_notifications(&got, &want, false, "four matching threads");
+    for (size_t i = 0; i < got.n; i++)
+        IT_ASSERT(got.v[i].traced, "notification %s without trace headers",
+                  got.v[i].id);
     /* In each notification partition, the records caused by one input
      * partition come in that partition's offset order. */
     qsort(got.v, got.n, sizeof(*got.v), by_position);

@@ -21,7 +21,8 @@
  *       the inputs sent after the warm-up: the steady load, without the
  *       onset from idle, whose highest latency is printed apart
  *       ("warmup_max_ms").  Each notification names its input in its headers
- *       (am-origin-topic, -partition, -offset); its latency is the time it
+ *       (am-origin-topic, -partition, -offset: the service must run with
+ *       output.trace_headers = true); its latency is the time it
  *       was received here minus the time its input message was handed to
  *       the producer.  The
  *       consumer polls with fetch.wait.max.ms = 5, so "received" is at most
@@ -428,6 +429,12 @@ static int cmd_latency(void) {
     }
     rd_kafka_flush(prod, 10000);
     rd_kafka_poll(prod, 0);
+    if (n_seen == 0 && n_other > 0) {
+        fprintf(stderr, "e2e_load: %zu notifications, none naming an input "
+                "of %s in its am-origin-* headers: run the service with "
+                "output.trace_headers = true\n", n_other, opt.topic);
+        exit(1);
+    }
     lat = malloc((n_seen + 1) * sizeof(*lat));
     for (size_t i = 0; i < n_seen; i++) {
         size_t seq;

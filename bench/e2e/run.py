@@ -550,9 +550,11 @@ def phase_latency(args, res, broker, data, fmt):
     frames = os.path.join(args.data, "%s-h%d" % (label(size), hit),
                           fmt + ".frames")
     topic, notif = "lat-" + fmt, "notifications-lat-" + fmt
+    # e2e_load finds a notification's input by its am-origin-* headers.
     svc = Service(args, broker.bootstrap,
                   os.path.join(args.data, "inv-%s.csv" % label(size)), topic,
-                  "g-" + topic, notifications=notif)
+                  "g-" + topic, notifications=notif,
+                  extra=("output.trace_headers=true",))
     svc.wait_ready()
     svc.wait_assigned()
     out = {}
