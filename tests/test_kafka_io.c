@@ -344,12 +344,12 @@ static const char *hval(rd_kafka_headers_t *h, const char *name,
     return out;
 }
 
-Test(kafka_io, records_say_where_they_came_from_and_what_they_are) {
+Test(kafka_io, records_say_where_they_came_from) {
     rd_kafka_headers_t *h =
         am_kafka_out_headers("indicators", 17, INT64_C(9007199254740993), 3);
     char v[64];
 
-    /* A dead letter's: where it was read. */
+    /* A dead letter's (and a traced notification's): where it was read. */
     cr_assert_eq(rd_kafka_header_cnt(h), 3);
     cr_assert_str_eq(hval(h, "am-origin-topic", v), "indicators");
     cr_assert_str_eq(hval(h, "am-origin-partition", v), "17");
@@ -394,7 +394,7 @@ Test(kafka_io, notification_headers_repeat_the_value_only_when_asked) {
     cr_assert_str_eq(hval(h, "am-origin-offset", v), "42");
     rd_kafka_headers_destroy(h);
 
-    /* No input (an offline run): no origin. */
+    /* No origin (an offline run): none in the headers. */
     nt.origin = NULL;
     c.output_format = AM_OUTPUT_JSON;
     h = am_kafka_out_notification_headers(&c, &nt, "nid-1", 0);
