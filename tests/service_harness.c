@@ -742,37 +742,51 @@ static void header(const rd_kafka_message_t *rkm, const char *name,
     }
 }
 
-/* A notification's event id and origin, from its value; its trace headers
- * (output.trace_headers), read into \p r before, must say the same. */
-static void from_value(json_t *j, it_rec_t *r) {
-    json_t *o = json_object_get(j, "origin");
-    const char *ev = json_string_value(json_object_get(j, "event_id"));
-    const char *topic = json_string_value(json_object_get(o, "topic"));
-    it_rec_t v = {.origin_partition = (int)json_integer_value(
-                      json_object_get(o, "partition")),
-                  .origin_offset =
-                      json_integer_value(json_object_get(o, "offset"))};
+static void json_str(json_t *j, const char *key, char *out, size_t size) {
+    const char *v = json_string_value(json_object_get(j, key));
 
-    IT_ASSERT(ev && topic, "notification %s without event id or origin",
-              r->id);
-    snprintf(v.event_id, sizeof(v.event_id), "%s", ev);
-    snprintf(v.origin_topic, sizeof(v.origin_topic), "%s", topic);
-    untname(v.origin_topic);
+    snprintf(out, size, "%s", v ? v : "");
+}
+
+/* What a notification's JSON says of itself: its id, tenant, event id and
+ * origin (partition and offset -1 without one), as an offline run or the
+ * notifications topic gives it. */
+static void json_rec(json_t *j, it_rec_t *r) {
+    json_t *o = json_object_get(j, "origin");
+
+    memset(r, 0, sizeof(*r));
+    json_str(j, "notification_id", r->id, sizeof(r->id));
+    json_str(j, "tenant_id", r->tenant, sizeof(r->tenant));
+    json_str(j, "event_id", r->event_id, sizeof(r->event_id));
+    json_str(o, "topic", r->origin_topic, sizeof(r->origin_topic));
+    untname(r->origin_topic);
+    r->origin_partition =
+        o ? (int)json_integer_value(json_object_get(o, "partition")) : -1;
+    r->origin_offset =
+        o ? json_integer_value(json_object_get(o, "offset")) : -1;
+}
+
+/* Record \p r read from the notifications topic, its headers read in,
+ * takes its event id and origin from its value \p v; its trace headers
+ * (output.trace_headers), where it has them, must say the same. */
+static void from_value(it_rec_t *r, const it_rec_t *v) {
+    IT_ASSERT(v->event_id[0] && v->origin_topic[0],
+              "notification %s without event id or origin", r->id);
     r->traced = r->origin_topic[0] != '\0';
-    IT_ASSERT(!r->traced || (!strcmp(r->origin_topic, v.origin_topic) &&
-                             r->origin_partition == v.origin_partition &&
-                             r->origin_offset == v.origin_offset &&
-                             !strcmp(r->event_id, v.event_id)),
+    IT_ASSERT(!r->traced || (!strcmp(r->origin_topic, v->origin_topic) &&
+                             r->origin_partition == v->origin_partition &&
+                             r->origin_offset == v->origin_offset &&
+                             !strcmp(r->event_id, v->event_id)),
               "notification %s: headers say %s %s [%d] @%lld, value %s %s "
               "[%d] @%lld", r->id, r->event_id, r->origin_topic,
-              r->origin_partition, r->origin_offset, v.event_id,
-              v.origin_topic, v.origin_partition, v.origin_offset);
+              r->origin_partition, r->origin_offset, v->event_id,
+              v->origin_topic, v->origin_partition, v->origin_offset);
     IT_ASSERT(r->traced || r->event_id[0] == '\0',
               "notification %s: am-event-id without am-origin-*", r->id);
-    memcpy(r->event_id, v.event_id, sizeof(r->event_id));
-    memcpy(r->origin_topic, v.origin_topic, sizeof(r->origin_topic));
-    r->origin_partition = v.origin_partition;
-    r->origin_offset = v.origin_offset;
+    memcpy(r->event_id, v->event_id, sizeof(r->event_id));
+    memcpy(r->origin_topic, v->origin_topic, sizeof(r->origin_topic));
+    r->origin_partition = v->origin_partition;
+    r->origin_offset = v->origin_offset;
 }
 
 static void to_rec(const char *topic, const rd_kafka_message_t *rkm,
@@ -804,19 +818,18 @@ static void to_rec(const char *topic, const rd_kafka_message_t *rkm,
     if (!strcmp(topic, "notifications")) {
         json_error_t je;
         json_t *j = json_loadb(rkm->payload, rkm->len, 0, &je);
-        const char *id, *tenant;
+        it_rec_t v;
         IT_ASSERT(j, "notification @%lld is not JSON: %s",
                   (long long)rkm->offset, je.text);
-        id = json_string_value(json_object_get(j, "notification_id"));
-        tenant = json_string_value(json_object_get(j, "tenant_id"));
-        IT_ASSERT(id && tenant, "notification without id or tenant");
-        snprintf(r->id, sizeof(r->id), "%s", id);
-        IT_ASSERT(!strcmp(id, hid),
-                  "header am-notification-id %s, value says %s", hid, id);
-        IT_ASSERT(!strcmp(tenant, r->tenant),
-                  "key %s, tenant_id %s", r->tenant, tenant);
-        from_value(j, r);
+        json_rec(j, &v);
         json_decref(j);
+        IT_ASSERT(v.id[0] && v.tenant[0], "notification without id or tenant");
+        snprintf(r->id, sizeof(r->id), "%s", v.id);
+        IT_ASSERT(!strcmp(v.id, hid),
+                  "header am-notification-id %s, value says %s", hid, v.id);
+        IT_ASSERT(!strcmp(v.tenant, r->tenant),
+                  "key %s, tenant_id %s", r->tenant, v.tenant);
+        from_value(r, &v);
     } else {
         snprintf(r->id, sizeof(r->id), "%s", hid);
     }
@@ -981,14 +994,9 @@ it_recs_t it_offline(const char *format, const char *const *files) {
          line = strtok_r(NULL, "\n", &save)) {
         json_error_t je;
         json_t *j = json_loads(line, 0, &je);
-        it_rec_t r = {0};
+        it_rec_t r;
         cr_assert_not_null(j, "offline output is not JSON: %s", je.text);
-        snprintf(r.id, sizeof(r.id), "%s",
-                 json_string_value(json_object_get(j, "notification_id")));
-        snprintf(r.tenant, sizeof(r.tenant), "%s",
-                 json_string_value(json_object_get(j, "tenant_id")));
-        snprintf(r.event_id, sizeof(r.event_id), "%s",
-                 json_string_value(json_object_get(j, "event_id")));
+        json_rec(j, &r);
         it_recs_add(&recs, &r);
         json_decref(j);
     }
