@@ -292,7 +292,7 @@ def main():
     note("dev broker; load average %s" % " ".join(run.loadavg()))
     broker = run.Broker(args.build, [TOPIC, "assets", "scan-results",
                                      "notifications", "dead-letter"])
-    res = run.Results()
+    res = run.Results(broker.kind)
     svc = changer = poller = None
     try:
         log = os.path.join(args.results, "service-0.log")

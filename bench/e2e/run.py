@@ -107,18 +107,26 @@ def label(n):
 
 
 def loadavg():
-    return open("/proc/loadavg").read().split()[:3]
+    with open("/proc/loadavg") as f:
+        return f.read().split()[:3]
 
 
 class Results:
-    def __init__(self):
+    """The figures, each also on stdout as a JSON line; every one names the
+    broker it was measured on (`broker`: dev or kafka), since a figure
+    means something else on each (a run on Kafka shares the cores with
+    its JVM)."""
+
+    def __init__(self, broker):
         self.rows = []
+        self.broker = broker
 
     def add(self, name, value, unit, baseline=None, ratio=None, **extra):
         r = {"name": name, "value": round(value, 3), "unit": unit}
         if baseline is not None:
             r["baseline"] = baseline
             r["ratio"] = round(ratio, 4)
+        r["broker"] = self.broker
         r.update(extra)
         self.rows.append(r)
         print(json.dumps(r), flush=True)
@@ -177,6 +185,15 @@ def partitions_of(topic):
 
 
 class Broker:
+    """The dev broker (assetmatch devbroker): librdkafka's mock cluster."""
+    kind = "dev"
+    title = "the dev broker"
+    describe = ("the dev broker (librdkafka's mock cluster, in memory, on "
+                "the same cores); a real cluster adds network and disk but "
+                "takes the broker's CPU off the instance's machine")
+    loses = ("the dev broker, which keeps ~5 MB a partition, dropped "
+             "inputs or notifications before they were read")
+
     def __init__(self, build, topics):
         self.p = subprocess.Popen(
             [os.path.join(build, "assetmatch"), "devbroker", "--partitions",
@@ -202,9 +219,28 @@ class KafkaBroker:
     loopback), its topics created with PARTITIONS partitions each, the
     latency and catch-up topics with theirs (partitions_of())."""
 
+    kind = "kafka"
+    loses = ("inputs or notifications went unread (the service read fewer "
+             "inputs than were acknowledged, or the notifications' offsets "
+             "have a gap)")
+
+    @property
+    def title(self):
+        return "Apache Kafka %s" % self.version
+
+    @property
+    def describe(self):
+        return ("%s (scripts/kafka.sh: one KRaft node on loopback, its JVM "
+                "and its disk on the same cores as the instance, the load "
+                "and kcat); a cluster of its own takes that off the "
+                "instance's machine" % self.title)
+
     def __init__(self, build, topics):
         here = os.path.dirname(os.path.abspath(__file__))
         self.script = os.path.join(here, "..", "..", "scripts", "kafka.sh")
+        self.version = subprocess.run([self.script, "version"], check=True,
+                                      stdout=subprocess.PIPE,
+                                      text=True).stdout.strip()
         self.dir = os.path.join(build, "e2e-kafka")
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
@@ -576,9 +612,10 @@ def phase_latency(args, res, broker, data, fmt):
         after = svc.metrics()
         r = json.loads(p.stdout)
         # What the figures leave out: inputs the service never read and
-        # notifications e2e_load never read.  The dev broker keeps ~5 MB a
-        # partition and drops the oldest, read or not, so a reader that
-        # lags further skips ahead; the latencies would be of the rest.
+        # notifications e2e_load never read (broker.loses: the dev broker
+        # keeps ~5 MB a partition and drops the oldest, read or not, so a
+        # reader that lags further skips ahead); the latencies would be of
+        # the rest.
         r["inputs_skipped"] = max(0, r["acked"] - int(after[0] - before[0])) \
             if before and after else -1
         r["complete"] = r["inputs_skipped"] == 0 and \
@@ -589,9 +626,8 @@ def phase_latency(args, res, broker, data, fmt):
              (r["sent"], r["matched"], r["p50_ms"], r["p99_ms"], r["max_ms"],
               LAT_WARMUP_S, r["warmup_max_ms"],
               "" if r["complete"] else
-              "; INCOMPLETE: %d inputs and %d notifications went unread, "
-              "dropped by the dev broker behind a lagging reader" %
-              (r["inputs_skipped"], r["notifications_lost"])))
+              "; INCOMPLETE (%d inputs, %d notifications unread): %s" %
+              (r["inputs_skipped"], r["notifications_lost"], broker.loses)))
         for q in ("p50", "p99", "max", "warmup_max"):
             res.add("e2e_latency_%s_h%d_%s_%dpct_%s" %
                     (fmt, hit, label(size), pct, q), r[q + "_ms"], "ms",
@@ -669,16 +705,18 @@ def phase_catchup(args, res, broker):
 
 # ---- files --------------------------------------------------------------------
 
-def write_files(args, res, data, lat, scale, catchup):
+def write_files(args, broker, res, data, lat, scale, catchup):
     with open(os.path.join(args.results, "results.json"), "w") as f:
         json.dump(res.rows, f, indent=1)
     with open(os.path.join(args.results, "results.csv"), "w",
               newline="") as f:
         w = csv.writer(f)
-        w.writerow(["name", "value", "unit", "baseline", "ratio"])
+        w.writerow(["name", "value", "unit", "baseline", "ratio",
+                    "broker"])
         for r in res.rows:
             w.writerow([r["name"], r["value"], r["unit"],
-                        r.get("baseline", ""), r.get("ratio", "")])
+                        r.get("baseline", ""), r.get("ratio", ""),
+                        r["broker"]])
     # throughput.dat: size, then events/s of each format x hit.
     cols = [(f, h) for f in FORMATS for h in HITS]
     dat = os.path.join(args.results, "throughput.dat")
@@ -698,7 +736,7 @@ def write_files(args, res, data, lat, scale, catchup):
             ("pngcairo" if "pngcairo" in terms else "png"),
             "set output '%s'" % os.path.join(args.results, "throughput.png"),
             "set title 'assetmatch run: events/s against inventory size "
-            "(dev broker, one instance)'",
+            "(%s, one instance)'" % broker.title,
             "set logscale x", "set xlabel 'assets'",
             "set ylabel 'events/s'", "set key outside right",
             "set grid", "set yrange [0:*]",
@@ -728,7 +766,7 @@ def write_files(args, res, data, lat, scale, catchup):
                         text=True, stderr=subprocess.PIPE)
     if gp.returncode:
         note("gnuplot: " + gp.stderr.strip())
-    capacity(args, data, lat, scale, catchup)
+    capacity(args, broker, data, lat, scale, catchup)
 
 
 def latency_bounded(lat):
@@ -739,17 +777,14 @@ def latency_bounded(lat):
             for fm, r in lat.items()}
 
 
-def capacity(args, data, lat, scale, catchup):
+def capacity(args, broker, data, lat, scale, catchup):
     big = SIZES[-1]
-    per_inst = {fm: data[(big, 20, fm)]["events_per_s"] for fm in FORMATS
-                if (big, 20, fm) in data}
-    cores = {fm: data[(big, 20, fm)]["cores"] for fm in per_inst}
     small = SIZES[0]
     rss_big = data[(big, 20, "json")]["ready_rss"]
     rss_small = data[(small, 20, "json")]["ready_rss"] \
         if (small, 20, "json") in data else 0
     per_m = (rss_big - rss_small) / ((big - small) / 1e6) / 2**20
-    jrate = per_inst.get("json", 0)
+    jrate = data.get((big, 20, "json"), {}).get("events_per_s", 0)
     safe = 0.5 * jrate
     target = args.target_rate
     inst = max(1, math.ceil(target / safe)) if safe else 0
@@ -757,23 +792,28 @@ def capacity(args, data, lat, scale, catchup):
     lines = [
         "# assetmatch capacity report",
         "",
-        "Generated by `make bench-e2e` (bench/e2e/run.py) on %s; load "
-        "average at start %s, at end %s (2 shared cores: the figures are "
-        "noisy, the ratios to kcat less so)." %
-        (time.strftime("%Y-%m-%d %H:%M"), " ".join(args.load_start),
-         " ".join(loadavg())),
+        "Generated by `make bench-e2e` (bench/e2e/run.py) on %s, on %s; "
+        "load average at start %s, at end %s (2 shared cores: the figures "
+        "are noisy, the ratios to kcat less so)." %
+        (time.strftime("%Y-%m-%d %H:%M"), broker.title,
+         " ".join(args.load_start), " ".join(loadavg())),
         "",
-        "## This machine, one instance, %s assets, 20%% of events matching" %
-        label(big),
+        "## This machine, one instance, %s assets" % label(big),
         "",
-        "| input | events/s per instance | CPU cores used | events/s per "
-        "core | kcat raw (msg/s) | ratio |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for fm, r in per_inst.items():
-        kc = data[(big, 20, fm)]["kcat"]
-        lines.append("| %s | %.0f | %.2f | %.0f | %.0f | %.2f |" %
-                     (fm, r, cores[fm], r / max(cores[fm], 0.01), kc,
-                      r / kc))
+        "The plan below rests on the 20% rows, the dearer: each match "
+        "is a notification to encode and produce.",
+        "",
+        "| input | matching | events/s per instance | CPU cores used | "
+        "events/s per core | kcat raw (msg/s) | ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for hit in HITS:
+        for fm in FORMATS:
+            d = data.get((big, hit, fm))
+            if d:
+                lines.append("| %s | %d%% | %.0f | %.2f | %.0f | %.0f | %.2f "
+                             "|" % (fm, hit, d["events_per_s"], d["cores"],
+                                    d["events_per_s"] / max(d["cores"], 0.01),
+                                    d["kcat"], d["events_per_s"] / d["kcat"]))
     lines += [
         "",
         "Memory: %.0f MB resident once ready at %s assets, %.0f MB at %s: "
@@ -782,13 +822,11 @@ def capacity(args, data, lat, scale, catchup):
                               rss_small / 2**20, label(small), per_m),
         ""]
     lines += [
-        "Latency, event produced to notification received (paced load, in "
-        "%% of the maximum above, measured after %.0f s at that load; the "
+        "Latency, event produced to notification received (paced load of "
+        "20%%-matching events, in %% of their maximum above, measured after %.0f s at that load; the "
         "last column is the highest latency of that first second, the "
-        "load's onset from idle; a run marked incomplete lagged so far "
-        "behind that the dev broker, which keeps ~5 MB a partition, "
-        "dropped inputs or notifications before they were read, and its "
-        "figures are of the rest only):" % LAT_WARMUP_S,
+        "load's onset from idle; in a run marked incomplete %s, and its "
+        "figures are of the rest only):" % (LAT_WARMUP_S, broker.loses),
         "",
         "| input | load | events/s | p50 ms | p99 ms | max ms | onset max "
         "ms | complete |",
@@ -841,7 +879,8 @@ def capacity(args, data, lat, scale, catchup):
         "## For a target of %d events/s (`--target-rate`)" % target,
         "",
         "- **instances: %d**, each run at no more than 50%% of its measured "
-        "maximum (%.0f of %.0f JSON events/s), which keeps p99 latency at "
+        "maximum (%.0f of %.0f JSON events/s at 20%% matching), which "
+        "keeps p99 latency at "
         "the 50%%-load figure and leaves room for bursts and a rebalance;"
         % (inst, safe, jrate),
         "- to hold p99 within %d ms as measured here (brokers and load "
@@ -858,8 +897,8 @@ def capacity(args, data, lat, scale, catchup):
         "grow without repartitioning (which would move keys);" % parts,
         "- **the notifications topic: as few partitions as its readers "
         "need**: the producer sends a batch per partition every "
-        "linger.ms, and each batch costs CPU of its own (here, at 20% "
-        "matching, 8 partitions instead of 32 took ~7% less CPU an event: "
+        "linger.ms, and each batch costs CPU of its own (on the dev "
+        "broker, at 20% matching, 8 partitions instead of 32 took ~7% less CPU an event: "
         "bench/README.md item 27);",
         "- memory per instance: about %.0f MB per million assets plus the "
         "retroactive-match window (window.max_bytes, 512 MB by default); "
@@ -867,10 +906,8 @@ def capacity(args, data, lat, scale, catchup):
         "",
         "## Assumptions",
         "",
-        "- Throughput per instance is what one instance reached here on the "
-        "dev broker (librdkafka's mock cluster, in memory, on the same "
-        "cores); a real cluster adds network and disk but takes the "
-        "broker's CPU off the instance's machine.",
+        "- Throughput per instance is what one instance reached here on "
+        "%s." % broker.describe,
         "- Instances scale linearly with partitions when each has its own "
         "cores: they share nothing but the broker (every one holds the "
         "full inventory).  The two-instance figure above is on shared "
@@ -942,7 +979,7 @@ def main():
           len(topics), PARTITIONS))
     broker = (Broker if args.broker == "dev" else KafkaBroker)(args.build,
                                                                topics)
-    res = Results()
+    res = Results(broker.kind)
     try:
         data = phase_throughput(args, res, broker, cells)
         lat = {fm: phase_latency(args, res, broker, data, fm)
@@ -955,7 +992,7 @@ def main():
         for s in list(Service.running):
             s.stop()
         broker.stop()
-    write_files(args, res, data, lat, scale, catchup)
+    write_files(args, broker, res, data, lat, scale, catchup)
     note("done: %s (results.json, results.csv, throughput.png, "
          "latency.png, capacity.md); load average %s" %
          (args.results, " ".join(loadavg())))
