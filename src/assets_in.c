@@ -111,7 +111,7 @@ static int avro_walk(avro_schema_t sch, const unsigned char *p,
                          name);
                 return -1;
             }
-            if (x && !am_utf8_len(p, (size_t)x)) {
+            if (am_utf8_text_len(p, (size_t)x) < (size_t)x) {
                 snprintf(reason, size, "Avro: field '%s': not UTF-8", name);
                 return -1;
             }

@@ -325,21 +325,6 @@ static int walk_blocks(walk_t *w, const node_t *items, bool map) {
     }
 }
 
-/* How many leading bytes of \p s (of \p n) are valid UTF-8 without NUL:
- * runs of ASCII at once, the rest a sequence at a time. */
-AM_DECODE_HOT size_t text_len(const unsigned char *s, size_t n) {
-    size_t i = am_utf8_ascii_len(s, n);
-
-    while (i < n) {
-        size_t ulen = am_utf8_len(s + i, n - i);
-        if (ulen == 0)
-            break;
-        i += ulen;
-        i += am_utf8_ascii_len(s + i, n - i);
-    }
-    return i;
-}
-
 static int walk_string(walk_t *w) {
     int64_t n;
     const unsigned char *s;
@@ -348,7 +333,7 @@ static int walk_string(walk_t *w) {
     if (read_len(w, &n) < 0)
         return -1;
     s = w->p;
-    if ((i = text_len(s, (size_t)n)) < (size_t)n)
+    if ((i = am_utf8_text_len(s, (size_t)n)) < (size_t)n)
         return fail(w, s[i] ? "not UTF-8 (byte %zu)" : "NUL byte at %zu", i);
     keep(w, (av_t){AVRO_STRING, 0, (const char *)s, (size_t)n, NULL});
     w->p += n;
@@ -482,7 +467,7 @@ AM_DECODE_HOT int fast_scalar(walk_t *w, const node_t *nd, av_t *v) {
         *v = (av_t){AVRO_NULL, 0, NULL, 0, NULL};
         return 0;
     case AVRO_STRING:
-        if (read_len(w, &l) < 0 || text_len(w->p, (size_t)l) < (size_t)l)
+        if (read_len(w, &l) < 0 || am_utf8_text_len(w->p, (size_t)l) < (size_t)l)
             return -1;
         *v = (av_t){AVRO_STRING, 0, (const char *)w->p, (size_t)l, NULL};
         w->p += l;

@@ -1,6 +1,7 @@
 /*
  * utf8: validation of UTF-8 text, shared by the encoders (which escape what
- * is not UTF-8) and the Avro decoder (which rejects it); and the runs of
+ * is not UTF-8) and the Avro decoders of events and of asset records (which
+ * reject it); and the runs of
  * plain ASCII that need neither, found sixteen bytes at a time with SSE2
  * (eight with integer arithmetic elsewhere, and for the tail), since almost
  * all text the engine writes and reads is such a run.
@@ -153,6 +154,22 @@ static inline size_t am_utf8_len(const unsigned char *s, size_t n) {
         cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return len;
+}
+
+/** @returns how many leading bytes of \p s (of \p n) are valid UTF-8
+ *           without NUL (n: all of it): runs of ASCII at once, the rest a
+ *           sequence at a time. */
+static inline size_t am_utf8_text_len(const unsigned char *s, size_t n) {
+    size_t i = am_utf8_ascii_len(s, n);
+
+    while (i < n) {
+        size_t ulen = am_utf8_len(s + i, n - i);
+        if (ulen == 0)
+            break;
+        i += ulen;
+        i += am_utf8_ascii_len(s + i, n - i);
+    }
+    return i;
 }
 
 #endif

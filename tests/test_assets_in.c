@@ -95,3 +95,24 @@ Test(assets_in, bad_records_change_nothing) {
     cr_expect_eq(apply("t/a", "\x02t\x02" "a\x09", 6), -1, "enum index");
     cr_expect_eq(assets(), 0);
 }
+
+/* Avro strings are UTF-8 without NUL all along, not only at their first
+ * byte: asset "a\xff" (and "a" NUL) of tenant t, keyed as it is named, was
+ * taken as it came while "\xff" alone was refused. */
+Test(assets_in, avro_strings_are_utf8_to_their_end) {
+    static const char bad_byte[] = "\x02t\x04" "a\xff\x00\x12"
+                                   "192.0.2.1\x01\x01";
+    static const char nul[] = "\x02t\x04" "a\x00\x00\x12" "192.0.2.1\x01\x01";
+    static const char first[] = "\x02t\x02\xff\x00\x12" "192.0.2.1\x01\x01";
+
+    cr_expect_eq(apply("t/a\xff", bad_byte, sizeof(bad_byte) - 1), -1);
+    cr_expect(strstr(reason, "field 'asset_id': not UTF-8"), "%s", reason);
+    reason[0] = '\0';
+    cr_expect_eq(am_assets_apply(live, "t/a\0", 4, nul, sizeof(nul) - 1, 1,
+                                 reason, sizeof(reason)),
+                 -1);
+    cr_expect(strstr(reason, "field 'asset_id': not UTF-8"), "%s", reason);
+    cr_expect_eq(apply("t/\xff", first, sizeof(first) - 1), -1);
+    cr_expect(strstr(reason, "field 'asset_id': not UTF-8"), "%s", reason);
+    cr_expect_eq(assets(), 0);
+}
