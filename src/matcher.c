@@ -78,22 +78,27 @@ typedef struct keyed_s {
 typedef bool (*same_fn)(const am_inventory_t *inv, uint32_t a, uint32_t b);
 
 /* Stable LSD radix sort on the low \p bits of the key, 16 bits a pass,
- * with \p count room for 65536 counters.
+ * with \p count room for 65536 counters; 8 bits a pass under 4096 keys,
+ * where clearing and summing 65536 counters a pass would cost more than
+ * the keys (a live inventory's first, empty build; a small one's).
  * @returns the sorted array: \p a or \p tmp. */
 static keyed_t *radix_sort(keyed_t *a, keyed_t *tmp, size_t *count, size_t n,
                            unsigned bits) {
-    for (unsigned shift = 0; shift < bits; shift += 16) {
+    unsigned digit = n < 4096 ? 8 : 16;
+    size_t radix = (size_t)1 << digit, mask = radix - 1;
+
+    for (unsigned shift = 0; shift < bits; shift += digit) {
         size_t sum = 0;
-        memset(count, 0, (1 << 16) * sizeof(*count));
+        memset(count, 0, radix * sizeof(*count));
         for (size_t i = 0; i < n; i++)
-            count[(a[i].key >> shift) & 0xffff]++;
-        for (size_t d = 0; d < (1 << 16); d++) {
+            count[(a[i].key >> shift) & mask]++;
+        for (size_t d = 0; d < radix; d++) {
             size_t c = count[d];
             count[d] = sum;
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            tmp[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+            tmp[count[(a[i].key >> shift) & mask]++] = a[i];
         keyed_t *t = a;
         a = tmp;
         tmp = t;
