@@ -22,7 +22,7 @@ help:
 	@echo "make bench-e2e  the service end to end against kcat (< 15 min;"
 	@echo "               BROKER=kafka on a real Apache Kafka)"
 	@echo "make bench-live the live inventory under 100 asset changes/s"
-	@echo "make fuzz     run each decoder's libFuzzer target for FUZZ_SECONDS"
+	@echo "make fuzz     run each libFuzzer target (decoders, inventory) for FUZZ_SECONDS"
 	@echo "make clean    remove build/"
 
 deps:
