@@ -272,12 +272,17 @@ static void put_long(am_buf_t *b, int64_t v) {
  * becomes the code point of its number (two bytes). */
 static void put_str(am_buf_t *b, const char *s) {
     const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s), i = am_utf8_text_len(u, n), extra = 0;
+    size_t n = strlen(s), i = am_utf8_ascii_len(u, n), extra = 0;
 
-    while (i < n) { /* u[i] starts no valid sequence */
-        extra++;
-        i++;
-        i += am_utf8_text_len(u + i, n - i);
+    while (i < n) { /* a sequence, then the ASCII run after it */
+        size_t ulen = am_utf8_len(u + i, n - i);
+        if (ulen) {
+            i += ulen;
+        } else {
+            extra++;
+            i++;
+        }
+        i += am_utf8_ascii_len(u + i, n - i);
     }
     put_long(b, (int64_t)(n + extra));
     if (!extra) {

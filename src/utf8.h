@@ -158,8 +158,10 @@ static inline size_t am_utf8_len(const unsigned char *s, size_t n) {
 
 /** @returns how many leading bytes of \p s (of \p n) are valid UTF-8
  *           without NUL (n: all of it): runs of ASCII at once, the rest a
- *           sequence at a time. */
-static inline size_t am_utf8_text_len(const unsigned char *s, size_t n) {
+ *           sequence at a time.  Inlined always: a call per string cost
+ *           the Avro decoder 5-8% of its rate. */
+__attribute__((always_inline)) static inline size_t
+am_utf8_text_len(const unsigned char *s, size_t n) {
     size_t i = am_utf8_ascii_len(s, n);
 
     while (i < n) {
