@@ -467,7 +467,8 @@ AM_DECODE_HOT int fast_scalar(walk_t *w, const node_t *nd, av_t *v) {
         *v = (av_t){AVRO_NULL, 0, NULL, 0, NULL};
         return 0;
     case AVRO_STRING:
-        if (read_len(w, &l) < 0 || am_utf8_text_len(w->p, (size_t)l) < (size_t)l)
+        if (read_len(w, &l) < 0 ||
+            am_utf8_text_len(w->p, (size_t)l) < (size_t)l)
             return -1;
         *v = (av_t){AVRO_STRING, 0, (const char *)w->p, (size_t)l, NULL};
         w->p += l;

@@ -1,10 +1,10 @@
 /*
  * utf8: validation of UTF-8 text, shared by the encoders (which escape what
  * is not UTF-8) and the Avro decoders of events and of asset records (which
- * reject it); and the runs of
- * plain ASCII that need neither, found sixteen bytes at a time with SSE2
- * (eight with integer arithmetic elsewhere, and for the tail), since almost
- * all text the engine writes and reads is such a run.
+ * reject it); and the runs of plain ASCII that need neither, found sixteen
+ * bytes at a time with SSE2 (eight with integer arithmetic elsewhere, and
+ * for the tail), since almost all text the engine writes and reads is such
+ * a run.
  */
 #ifndef AM_UTF8_H
 #define AM_UTF8_H

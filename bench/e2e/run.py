@@ -823,10 +823,11 @@ def capacity(args, broker, data, lat, scale, catchup):
         ""]
     lines += [
         "Latency, event produced to notification received (paced load of "
-        "20%%-matching events, in %% of their maximum above, measured after %.0f s at that load; the "
-        "last column is the highest latency of that first second, the "
-        "load's onset from idle; in a run marked incomplete %s, and its "
-        "figures are of the rest only):" % (LAT_WARMUP_S, broker.loses),
+        "20%%-matching events, in %% of their maximum above, measured "
+        "after %.0f s at that load; the last column is the highest "
+        "latency of that first second, the load's onset from idle; in a "
+        "run marked incomplete %s, and its figures are of the rest only):"
+        % (LAT_WARMUP_S, broker.loses),
         "",
         "| input | load | events/s | p50 ms | p99 ms | max ms | onset max "
         "ms | complete |",
@@ -898,8 +899,8 @@ def capacity(args, broker, data, lat, scale, catchup):
         "- **the notifications topic: as few partitions as its readers "
         "need**: the producer sends a batch per partition every "
         "linger.ms, and each batch costs CPU of its own (on the dev "
-        "broker, at 20% matching, 8 partitions instead of 32 took ~7% less CPU an event: "
-        "bench/README.md item 27);",
+        "broker, at 20% matching, 8 partitions instead of 32 took ~7% "
+        "less CPU an event: bench/README.md item 27);",
         "- memory per instance: about %.0f MB per million assets plus the "
         "retroactive-match window (window.max_bytes, 512 MB by default); "
         "the inventory is not split between instances." % per_m,
