@@ -1,13 +1,14 @@
 /*
- * libFuzzer target: what the registration side hands the inventory.  The
- * first byte chooses:
+ * libFuzzer target: what the registration side hands the inventory.
  *
- *   even  an inventory file (CSV or JSON lines, as `--inventory` loads it,
- *         bad records skipped), then a matcher built from what loaded;
- *   odd   records of the assets topic, each [key length: 1 byte][value
- *         length: 2 bytes, little-endian][key][value] (a value of JSON,
- *         Avro, or empty: a tombstone), applied to a live inventory that is
- *         then rebuilt.
+ *   an input that starts with a NUL byte: records of the assets topic after
+ *         it, each [key length: 1 byte][value length: 2 bytes,
+ *         little-endian][key][value] (a value of JSON, Avro, or empty: a
+ *         tombstone), applied to a live inventory that is then rebuilt;
+ *   any other: an inventory file (CSV or JSON lines, as `--inventory`
+ *         loads it, bad records skipped), then a matcher built from what
+ *         loaded.  No inventory starts with a NUL, so the inventory
+ *         fixtures of tests/data/inventory/ are seeds as they are.
  *
  * A bad file line or record must be refused with a reason, never crash,
  * leak or read out of bounds, and leave a matcher that builds.
@@ -87,11 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             __builtin_trap();
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     }
-    if (size == 0)
-        return 0;
-    if (data[0] % 2 == 0)
-        load_file(data + 1, size - 1);
-    else
+    if (size > 0 && data[0] == 0)
         apply_records(data + 1, size - 1);
+    else
+        load_file(data, size);
     return 0;
 }

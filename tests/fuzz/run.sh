@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS each (default 60) from its seed corpus
 # (tests/fuzz/corpus/<format>/ and the decoder's test fixtures; assets:
-# the inventory's file and the assets topic's records), keeping
-# what it learns in build/fuzz/corpus/.  Fails on the first crash, leak or
+# its records and the inventory fixtures), keeping what it learns in
+# build/fuzz/corpus/.  Fails on the first crash, leak or
 # timeout, and leaves the reproducer in build/fuzz/.
 #   tests/fuzz/run.sh BUILD_DIR [SECONDS]
 set -euo pipefail
@@ -19,7 +19,7 @@ seeds_for() {
         intelmq) echo "$src/corpus/intelmq" ;;
         shadowserver) echo "$data/shadowserver" ;;
         auto) echo "$src/corpus/json $src/corpus/avro $src/corpus/intelmq $data/stix $data/shadowserver" ;;
-        assets) echo "$src/corpus/assets" ;;
+        assets) echo "$src/corpus/assets $data/inventory" ;;
     esac
 }
 
