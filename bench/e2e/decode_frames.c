@@ -3,13 +3,16 @@
  * e2e_load produces: a 4-byte big-endian length, then the message) with
  * am_decode() as the service does (format auto), in this process:
  *
- *   decode_frames [-i INVENTORY] FRAMES [COUNT]
+ *   decode_frames [-i INVENTORY [-w] [-o NOTIFICATIONS]] FRAMES [COUNT]
  *
  * prints messages, events, rejects, notifications and events/s.  With an
  * inventory each event is also classified, matched and its notifications
  * encoded in Avro as the service does (without Kafka: no headers, no
  * produce), so the CPU per event of a lane can be measured alone; the
- * inventory's load is not timed.  Each event is matched as soon as it is
+ * inventory's load is not timed.  -w: each event then enters a window of
+ * recent indicators, as the service's do (its default size, bench-e2e's
+ * age); -o: the notifications are written to NOTIFICATIONS, framed as
+ * FRAMES is (what floor.sh produces).  Each event is matched as soon as it is
  * decoded: the service decodes a chunk of 32 messages first, prefetching
  * each event's tables, and then matches them (service.c, take_chunk()),
  * which instruction counts do not see but the wall-clock rate at 1M
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_common.h"
@@ -36,6 +40,7 @@
 #include "inventory.h"
 #include "matcher.h"
 #include "notification.h"
+#include "window.h"
 
 static size_t events, rejects, notifications;
 
@@ -45,7 +50,20 @@ typedef struct pipeline_s {
     am_match_ctx_t *ctx;
     am_buf_t out;
     char match_time[32];
+    FILE *save;      /* -o: each notification framed as the inputs are */
+    am_window_t *win; /* -w: each event kept as the service keeps them */
+    int64_t now;
 } pipeline_t;
+
+static int save_frame(FILE *f, const am_buf_t *b) {
+    unsigned char len[4] = {(unsigned char)(b->len >> 24),
+                            (unsigned char)(b->len >> 16),
+                            (unsigned char)(b->len >> 8), (unsigned char)b->len};
+
+    return fwrite(len, 4, 1, f) == 1 && fwrite(b->data, 1, b->len, f) == b->len
+               ? 0
+               : -1;
+}
 
 static int on_event(am_event_t *ev, void *opaque) {
     pipeline_t *p = opaque;
@@ -75,7 +93,15 @@ static int on_event(am_event_t *ev, void *opaque) {
             fprintf(stderr, "decode_frames: encoding: %s\n", err);
             exit(1);
         }
+        if (p->save && save_frame(p->save, &p->out) < 0) {
+            perror("decode_frames: -o");
+            exit(1);
+        }
         notifications++;
+    }
+    if (p->win && am_window_add(p->win, ev, NULL, 1, p->now) < 0) {
+        fprintf(stderr, "decode_frames: the window: out of memory\n");
+        exit(1);
     }
     return 0;
 }
@@ -116,7 +142,7 @@ static void on_skip(long item, am_skip_t why, void *opaque) {
 
 int main(int argc, char **argv) {
     am_decode_sink_t sink = {on_event, on_reject, on_skip, NULL};
-    pipeline_t pipeline;
+    pipeline_t pipeline = {0};
     const unsigned char *d;
     size_t at = 0, max = SIZE_MAX, k = 0;
     struct stat st;
@@ -127,10 +153,30 @@ int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "-i")) {
         pipeline_init(&pipeline, argv[2]);
         sink.opaque = &pipeline;
-        a = 3;
+        for (a = 3; a < argc; a++) {
+            if (!strcmp(argv[a], "-w")) {
+                /* The service's defaults, but for the age: bench-e2e's
+                 * events are dated 2025 and run.py keeps them (3650d). */
+                am_window_opts_t wo = {3650 * 86400, (size_t)512 << 20};
+                if (!(pipeline.win = am_window_new(&wo))) {
+                    fprintf(stderr, "decode_frames: out of memory\n");
+                    return 1;
+                }
+                pipeline.now = (int64_t)time(NULL);
+            } else if (!strcmp(argv[a], "-o") && a + 1 < argc) {
+                if (!(pipeline.save = fopen(argv[++a], "wb"))) {
+                    perror(argv[a]);
+                    return 1;
+                }
+            } else {
+                break;
+            }
+        }
     }
     if (argc - a < 1 || argc - a > 2 || argv[a][0] == '-') {
-        fprintf(stderr, "usage: %s [-i INVENTORY] FRAMES [COUNT]\n",
+        fprintf(stderr,
+                "usage: %s [-i INVENTORY [-w] [-o NOTIFICATIONS]] FRAMES "
+                "[COUNT]\n",
                 argv[0]);
         return 2;
     }
@@ -166,6 +212,11 @@ int main(int argc, char **argv) {
     }
     t0 = am_bench_now() - t0;
     am_event_free(&ev);
+    am_window_destroy(pipeline.win);
+    if (pipeline.save && fclose(pipeline.save) != 0) {
+        perror("decode_frames: -o");
+        return 1;
+    }
     printf("%zu messages, %zu events, %zu rejected, %zu notifications, "
            "%.0f events/s\n",
            k, events, rejects, notifications,

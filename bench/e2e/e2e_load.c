@@ -6,10 +6,13 @@
  * partitions past what the dev broker keeps).
  *
  *   e2e_load produce -b BOOTSTRAP -t TOPIC -f FRAMES -p PARTITIONS [-n N]
+ *                    [-X NAME=VALUE ...]
  *       Produces the messages of FRAMES (convert.py: <4-byte big-endian
  *       length><message> ...) as fast as the client takes them, cycling
  *       through the file up to COUNT, and waits until every one is
- *       acknowledged.  Prints {"produced":N,"seconds":S,"per_s":R}.
+ *       acknowledged.  Prints {"produced":N,"seconds":S,"per_s":R}.  -X
+ *       sets a librdkafka property of the producer (floor.sh gives it the
+ *       service's: run.py's PRODUCER_AS_SERVICE).
  *
  *   e2e_load latency -b BOOTSTRAP -t TOPIC -f FRAMES -p PARTITIONS
  *                    -o NOTIFICATIONS
@@ -77,6 +80,8 @@ static struct {
     size_t count;
     int partitions;
     double rate, seconds, warmup;
+    const char *conf[32][2]; /* -X NAME=VALUE, for the producers */
+    size_t n_conf;
 } opt;
 
 static int64_t *send_us; /* by the message's sequence number */
@@ -194,6 +199,8 @@ static rd_kafka_t *producer_new(const char *linger) {
     set(c, "batch.num.messages", "10000");
     set(c, "queue.buffering.max.messages", "500000");
     set(c, "queue.buffering.max.kbytes", "1048576");
+    for (size_t i = 0; i < opt.n_conf; i++)
+        set(c, opt.conf[i][0], opt.conf[i][1]);
     rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
     if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err))))
         die(err);
@@ -564,6 +571,7 @@ int main(int argc, char **argv) {
         {"partitions", required_argument, NULL, 'p'},
         {"warmup", required_argument, NULL, 'w'},
         {"series", required_argument, NULL, 's'},
+        {"conf", required_argument, NULL, 'X'},
         {NULL, 0, NULL, 0}};
     int c;
 
@@ -571,7 +579,7 @@ int main(int argc, char **argv) {
         die("usage: e2e_load produce|latency|create|meter OPTIONS (see the "
             "source)");
     optind = 2;
-    while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:w:s:", opts,
+    while ((c = getopt_long(argc, argv, "b:t:f:n:o:r:d:l:p:w:s:X:", opts,
                             NULL)) != -1) {
         switch (c) {
         case 'b': opt.bootstrap = optarg; break;
@@ -585,6 +593,17 @@ int main(int argc, char **argv) {
         case 'p': opt.partitions = atoi(optarg); break;
         case 'w': opt.warmup = atof(optarg); break;
         case 's': opt.series_file = optarg; break;
+        case 'X': {
+            char *eq = strchr(optarg, '=');
+            if (!eq)
+                die("-X needs NAME=VALUE");
+            if (opt.n_conf == sizeof(opt.conf) / sizeof(opt.conf[0]))
+                die("too many -X");
+            *eq = '\0';
+            opt.conf[opt.n_conf][0] = optarg;
+            opt.conf[opt.n_conf++][1] = eq + 1;
+            break;
+        }
         default: die("bad option");
         }
     }

@@ -414,6 +414,14 @@ class Service:
 # median down with it (bench/README.md, tenth session).
 KCAT_AS_SERVICE = {"queued.min.messages": "300000",
                    "queued.max.messages.kbytes": "131072"}
+# The producer settings the service runs with (src/kafka_conf.c, its
+# defaults and the ones it fixes), for producing its notifications without
+# it (floor.sh).  test_report.py checks both tables against kafka_conf.c.
+PRODUCER_AS_SERVICE = {"linger.ms": "10", "batch.num.messages": "10000",
+                       "compression.type": "lz4",
+                       "queue.buffering.max.messages": "200000",
+                       "enable.idempotence": "true", "acks": "all",
+                       "max.in.flight.requests.per.connection": "1"}
 
 
 def kcat_conf(broker):

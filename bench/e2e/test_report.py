@@ -3,11 +3,14 @@
 the capacity report and the result rows say which broker they were
 measured on (a report of a run on Apache Kafka once called it the dev
 broker), and the report gives the 1% rows beside the 20% ones it plans
-on.  Run by ctest (bench_report); needs neither a broker nor gnuplot."""
+on.  And the settings the harness gives kcat and floor.sh's producer are
+the service's own (src/kafka_conf.c).  Run by ctest (bench_report); needs
+neither a broker nor gnuplot."""
 import argparse
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 import unittest
@@ -98,6 +101,31 @@ class Report(unittest.TestCase):
         self.assertEqual([r["broker"] for r in lines], ["kafka", "kafka"])
         self.assertEqual(lines[0]["ratio"], 0.5)
         self.assertNotIn("ratio", lines[1])
+
+
+def kafka_conf_table(name):
+    """{property: value} of one kv_t table of src/kafka_conf.c."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "src", "kafka_conf.c")) as f:
+        src = f.read()
+    body = re.search(r"static const kv_t %s\[\] = \{(.*?)\n\};" % name, src,
+                     re.S).group(1)
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    return dict(re.findall(r'\{"([^"]+)", "([^"]*)"\}', body))
+
+
+class Settings(unittest.TestCase):
+    def test_kcat_reads_with_the_services_prefetch(self):
+        consumer = kafka_conf_table("consumer_defaults")
+        self.assertIn("queued.min.messages", consumer)
+        for k, v in run.KCAT_AS_SERVICE.items():
+            self.assertEqual(consumer.get(k), v, k)
+
+    def test_floor_produces_as_the_service_does(self):
+        producer = kafka_conf_table("producer_defaults")
+        producer.update(kafka_conf_table("producer_fixed"))
+        self.assertIn("compression.type", producer)
+        self.assertEqual(run.PRODUCER_AS_SERVICE, producer)
 
 
 if __name__ == "__main__":
