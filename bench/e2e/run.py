@@ -19,6 +19,9 @@ for Avro and STIX bundles; cached in BUILD_DIR/e2e-data), and runs the real
                times the middle 80% of its bytes; at 1M assets, JSON and
                Avro, the service runs three times and its median run is
                taken;
+  floor        for those four cells, on the dev broker, the most this
+               machine allows (floor()): kcat only reads, the service also
+               writes its notifications;
   memory       the instance's resident memory once ready (inventory
                loaded) and at its peak, per inventory size;
   latency      event produced -> notification received, p50/p99/max, at
@@ -205,6 +208,7 @@ class Broker:
         self.bootstrap = self.p.stdout.readline().strip()
         if not self.bootstrap:
             sys.exit("the dev broker did not start")
+        self.pid = self.p.pid  # its CPU counts in the floor (floor())
 
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
@@ -220,6 +224,7 @@ class KafkaBroker:
     latency and catch-up topics with theirs (partitions_of())."""
 
     kind = "kafka"
+    pid = None  # the JVM's CPU is not taken: no floor on Kafka
     loses = ("inputs or notifications went unread (the service read fewer "
              "inputs than were acknowledged, or the notifications' offsets "
              "have a gap)")
@@ -292,6 +297,24 @@ def proc_cpu(pid):
         return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
     except OSError:
         return 0.0
+
+
+def librdkafka_cpu(pid):
+    """CPU seconds of the process's librdkafka threads (named rdk:...)."""
+    total = 0.0
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return 0.0
+    for tid in tids:
+        try:
+            raw = open("/proc/%d/task/%s/stat" % (pid, tid)).read()
+        except OSError:  # the thread ended meanwhile
+            continue
+        if raw[raw.index("(") + 1:].startswith("rdk:"):
+            f = raw.rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 class Service:
@@ -474,7 +497,7 @@ def produce(args, bootstrap, topic, frames, count=0):
                        topic)
 
 
-def measure(services, n, timeout=180):
+def measure(services, n, timeout=180, broker_pid=None):
     """Polls the instances until together they consumed n events; returns
     events/s and notifications/s over the middle 80%, dead letters, and
     the CPU cores the instances used in that window.
@@ -486,8 +509,13 @@ def measure(services, n, timeout=180):
     counts' differences over it: no interpolation, which a late first
     sample turned into rates above what the machine can do.  Each sample
     is timed at the middle of its /metrics request.  Polling starts with
-    the instances, so that a single one is seen from its first event."""
-    samples = []  # (time, consumed, notifications, dead, cpu s, rss)
+    the instances, so that a single one is seen from its first event.
+    Also the CPU an event, in us, of the instances' librdkafka threads
+    and of the process broker_pid (the dev broker), over the same window
+    (floor())."""
+    # (time, consumed, notifications, dead, cpu s, rss, librdkafka's cpu s,
+    # broker's cpu s)
+    samples = []
     t_start = time.time()
     while time.time() - t_start < timeout:
         for s in services:
@@ -503,7 +531,9 @@ def measure(services, n, timeout=180):
                             sum(m[2] for m in ms),
                             sum(proc_cpu(s.p.pid) for s in services),
                             sum(proc_status(s.p.pid, "VmRSS")
-                                for s in services)))
+                                for s in services),
+                            sum(librdkafka_cpu(s.p.pid) for s in services),
+                            proc_cpu(broker_pid) if broker_pid else 0.0))
             if c >= n:
                 break
         time.sleep(0.05)
@@ -518,6 +548,8 @@ def measure(services, n, timeout=180):
                  % (n, samples[0][1], b[1] - a[1], b[0] - a[0]))
     dt = b[0] - a[0]
     return {"events_per_s": (b[1] - a[1]) / dt,
+            "us_librdkafka": (b[6] - a[6]) / (b[1] - a[1]) * 1e6,
+            "us_broker": (b[7] - a[7]) / (b[1] - a[1]) * 1e6,
             "notifications_per_s": (b[2] - a[2]) / dt,
             "notifications": samples[-1][2], "dead": samples[-1][3],
             "cores": (b[4] - a[4]) / dt,
@@ -540,12 +572,34 @@ def service_and_kcat(args, broker, topic, size, n, repeats):
         svc = Service(args, broker.bootstrap,
                       os.path.join(args.data, "inv-%s.csv" % label(size)),
                       topic, "g-%s-%d" % (topic, r))
-        runs.append(measure([svc], n))
+        runs.append(measure([svc], n, broker_pid=broker.pid))
         runs[-1]["peak_rss"] = svc.stop()
     ks.append(kcat_rate(args, broker.bootstrap, topic, n))
     m = sorted(runs, key=lambda x: x["events_per_s"])[len(runs) // 2]
     m.update(kcat=statistics.median(ks), events=n)
     return m, runs, ks
+
+
+def floor(args, size, frames, n, m):
+    """The most this machine allows for a cell: its CPUs over the least an
+    event can cost, which is the lanes' own work alone (decode_frames -w:
+    decoded, classified, matched, encoded and kept in the window of recent
+    indicators, in one thread, without Kafka; the fastest of three runs)
+    plus what librdkafka's threads and the dev broker spent an event in
+    the service's run m.  kcat only reads; at 20% matching the service
+    also writes ~0.3 notifications an event, and this says what that
+    leaves of kcat's rate here (bench/README.md, sixteenth session;
+    floor.sh is the same with producing alone beside it)."""
+    best = 0.0
+    for _ in range(3):
+        out = subprocess.run(
+            [os.path.join(args.build, "bench", "decode_frames"), "-i",
+             os.path.join(args.data, "inv-%s.csv" % label(size)), "-w",
+             frames, str(n)], stdout=subprocess.PIPE, text=True,
+            check=True).stdout
+        best = max(best, float(re.search(r"(\d+) events/s", out).group(1)))
+    us = 1e6 / best + m["us_librdkafka"] + m["us_broker"]
+    return len(os.sched_getaffinity(0)) / us * 1e6
 
 
 def phase_throughput(args, res, broker, cells):
@@ -577,6 +631,16 @@ def phase_throughput(args, res, broker, cells):
                 "notifications/s", "kcat",
                 m["notifications_per_s"] / kcat)
         res.add("e2e_%s_kcat_per_s" % tag, kcat, "messages/s")
+        if (size, fmt) in REPEATS and broker.pid:
+            m["floor"] = floor(args, size, frames, n, m)
+            note("  its floor here: %.0f events/s (%.0f%% of kcat; the "
+                 "service at %.0f%% of it)" %
+                 (m["floor"], 100 * m["floor"] / kcat,
+                  100 * m["events_per_s"] / m["floor"]))
+            res.add("e2e_%s_floor_events_per_s" % tag, m["floor"],
+                    "events/s", "kcat", m["floor"] / kcat,
+                    service_of_floor=round(m["events_per_s"] / m["floor"],
+                                           4))
     seen = set()
     for (size, hit, fmt), m in sorted(data.items()):
         if size in seen:
@@ -822,6 +886,24 @@ def capacity(args, broker, data, lat, scale, catchup):
                              "|" % (fm, hit, d["events_per_s"], d["cores"],
                                     d["events_per_s"] / max(d["cores"], 0.01),
                                     d["kcat"], d["events_per_s"] / d["kcat"]))
+    floors = [(hit, fm, data[(big, hit, fm)]) for hit in HITS
+              for fm in FORMATS if "floor" in data.get((big, hit, fm), {})]
+    if floors:
+        lines += [
+            "",
+            "kcat only reads; the service also writes a notification a "
+            "match.  The floor is the most this machine allows for a mix: "
+            "its CPUs over the least an event costs, the lanes' own work "
+            "alone (decoding, matching, encoding, the window; one thread, "
+            "no Kafka) plus what librdkafka's threads and the broker spent "
+            "an event in the service's run:",
+            "",
+            "| input | matching | floor (events/s) | floor / kcat | "
+            "service / floor |",
+            "| --- | ---: | ---: | ---: | ---: |"]
+        lines += ["| %s | %d%% | %.0f | %.2f | %.2f |" %
+                  (fm, hit, d["floor"], d["floor"] / d["kcat"],
+                   d["events_per_s"] / d["floor"]) for hit, fm, d in floors]
     lines += [
         "",
         "Memory: %.0f MB resident once ready at %s assets, %.0f MB at %s: "
@@ -958,7 +1040,8 @@ def main():
     args.load = os.path.join(args.build, "bench", "e2e_load")
     args.load_start = loadavg()
     for exe in (os.path.join(args.build, "assetmatch"), args.load,
-                os.path.join(args.build, "bench", "bench_engine")):
+                os.path.join(args.build, "bench", "bench_engine"),
+                os.path.join(args.build, "bench", "decode_frames")):
         if not os.access(exe, os.X_OK):
             sys.exit("run.py: %s is not built" % exe)
     for tool in ("kcat", "gnuplot"):

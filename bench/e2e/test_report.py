@@ -30,6 +30,10 @@ def measurements():
                     "events_per_s": 1000.0 * hit * (1 + run.FORMATS.index(fm)),
                     "cores": 1.5, "kcat": 1e6,
                     "ready_rss": size * 300.0}
+    # The floor of the cells that have one (1M, JSON and Avro).
+    for hit in run.HITS:
+        for fm in ("json", "avro"):
+            data[(1000000, hit, fm)]["floor"] = 4000.0 * hit
     point = {"rate": 100.0, "p50_ms": 10.0, "p99_ms": 20.0, "max_ms": 30.0,
              "warmup_max_ms": 40.0, "matched": 5, "complete": False,
              "inputs_skipped": 7, "notifications_lost": 0}
@@ -50,11 +54,11 @@ def kafka():
 
 
 class Report(unittest.TestCase):
-    def report(self, broker):
+    def report(self, broker, measured=None):
         with tempfile.TemporaryDirectory() as d:
             args = argparse.Namespace(results=d, target_rate=100000,
                                       load_start=["0.1", "0.2", "0.3"])
-            run.capacity(args, broker, *measurements())
+            run.capacity(args, broker, *(measured or measurements()))
             with open(os.path.join(d, "capacity.md")) as f:
                 return f.read()
 
@@ -89,6 +93,21 @@ class Report(unittest.TestCase):
         self.assertIn("**partitions per input topic: 20**", text)
         self.assertIn("(10000 of 20000 JSON events/s at 20% matching)",
                       text)
+
+    def test_the_floor_is_given_where_measured(self):
+        text = self.report(run.Broker.__new__(run.Broker))
+        self.assertIn("| input | matching | floor (events/s) | floor / kcat "
+                      "| service / floor |", text)
+        # Avro 20%: 40000 events/s of a floor of 80000, kcat 1000000.
+        self.assertIn("| avro | 20% | 80000 | 0.08 | 0.50 |", text)
+        self.assertIn("| json | 1% | 4000 | 0.00 | 0.25 |", text)
+        self.assertNotIn("| stix | 20% | ", text.split("floor (events/s)")[1])
+
+    def test_no_floor_no_table(self):
+        measured = measurements()
+        for d in measured[0].values():
+            d.pop("floor", None)
+        self.assertNotIn("floor", self.report(kafka(), measured))
 
     def test_every_row_names_its_broker(self):
         res = run.Results("kafka")
