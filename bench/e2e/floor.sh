@@ -3,10 +3,10 @@
 # backlog (issue 6: a mix that matches 20% writes ~0.3 notifications an
 # event, which kcat, the baseline, does not):
 #   bench/e2e/floor.sh BUILD INVENTORY FRAMES [COUNT]
-# 1. lanes alone: decode_frames decodes, matches, encodes and keeps in a
-#    window of recent indicators COUNT (default 300000) messages of FRAMES
-#    in one thread, no Kafka, three times (the fastest is kept), and keeps
-#    the notifications it encodes;
+# 1. lanes alone (run.py's lanes_alone()): decode_frames decodes, matches,
+#    encodes and keeps in a window of recent indicators COUNT (default
+#    300000) messages of FRAMES in one thread, no Kafka, three times (the
+#    fastest is kept), and keeps the notifications it encodes;
 # 2. producing alone: e2e_load produces those notifications (at least
 #    300000, the file cycled) to a dev broker of its own with the service's
 #    producer settings (run.py's PRODUCER_AS_SERVICE: lz4, idempotence,
@@ -15,12 +15,14 @@
 #    the service's, and the CPU of each of its threads and of the dev broker
 #    over the middle 80% of the backlog).
 # It prints the service's CPU an event split into its lanes (its own
-# threads), librdkafka's threads and the dev broker; the floor (the lanes
-# alone, plus librdkafka's threads and the dev broker as the service ran
-# them); the rate the floor allows on this machine's CPUs; and both as
-# ratios to kcat.  Extra arguments go to backlog.sh (--set KEY=VALUE).
+# threads), librdkafka's threads and the dev broker; the floor (run.py's
+# floor(), as bench-e2e gives it: the rate this machine's CPUs allow at
+# the lanes' cost alone plus librdkafka's threads' and the dev broker's as
+# the service ran them); the service's rate and the floor as ratios to
+# kcat; and the service's share of the floor.  Extra arguments go to
+# backlog.sh (--set KEY=VALUE).
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n '2,20p' "$0"; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,23p' "$0"; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd); inv=$2; frames=$3; shift 3
 count=300000
@@ -28,13 +30,15 @@ if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then count=$1; shift; fi
 dir=$(mktemp -d)
 trap 'kill ${broker:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 
-# Three times, the fastest kept: the floor is the least the lanes cost.
-"$build/bench/decode_frames" -i "$inv" -w -o "$dir/notifications" \
-    "$frames" "$count" >"$dir/lanes"
-for _ in 1 2; do
-    "$build/bench/decode_frames" -i "$inv" -w "$frames" "$count" >>"$dir/lanes"
-done
-notes=$(sed -n '1s/.* \([0-9]*\) notifications.*/\1/p' "$dir/lanes")
+# The lanes' rate, and how many notifications they wrote (framed).
+read -r lanes notes < <(python3 -c "
+import sys; sys.path.insert(0, '$here'); import run
+rate = run.lanes_alone('$build', '$inv', '$frames', $count,
+                       save='$dir/notifications')
+b, at, n = open('$dir/notifications', 'rb').read(), 0, 0
+while at < len(b):
+    at, n = at + 4 + int.from_bytes(b[at:at + 4], 'big'), n + 1
+print(rate, n)")
 [ "$notes" -gt 0 ] || { echo "floor.sh: $frames makes no notifications" >&2; exit 1; }
 produced=$(( notes < 300000 ? 300000 : notes ))
 
@@ -57,15 +61,16 @@ kill $broker; wait $broker 2>/dev/null || true; broker=
 THREADS=1 KCAT=1 "$here/backlog.sh" "$build" "$inv" "$frames" "$count" "$@" \
     >"$dir/service"
 
-python3 - "$dir" "$(( c1 - c0 ))" "$(getconf CLK_TCK)" "$(nproc)" <<'PY'
+python3 - "$dir" "$(( c1 - c0 ))" "$(getconf CLK_TCK)" "$lanes" "$notes" \
+    "$count" "$here" <<'PY'
 import json, os, re, sys
 
-d, broker_ticks, tck, ncpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+d, broker_ticks, tck = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, sys.argv[7])
+import run  # noqa: E402
 read = lambda f: open(os.path.join(d, f)).read()
-runs = re.findall(r"(\d+) events, \d+ rejected, (\d+) notifications, (\d+) events/s", read("lanes"))
-events, notes = int(runs[0][0]), int(runs[0][1])
-lanes_rate = max(int(r[2]) for r in runs)
-per_event = notes / events
+lanes_rate = float(sys.argv[4])
+per_event = int(sys.argv[5]) / int(sys.argv[6])
 user, sys_ = map(float, read("time").split())
 produced = json.loads(read("produced"))
 produce_us = (user + sys_ + broker_ticks / tck) / produced["produced"] * 1e6
@@ -81,8 +86,7 @@ for name, cores in re.findall(r"^  service thread \d+ \((.*)\): ([\d.]+) cores",
     else:
         own += float(cores)
 us = lambda cores: cores / rate * 1e6
-lanes_alone = 1e6 / lanes_rate
-floor = lanes_alone + us(rdk) + us(broker_cores)
+floor = run.floor(lanes_rate, us(rdk), us(broker_cores))
 print("the service: %.0f events/s (%.2f of kcat's %.0f), %.2f notifications "
       "an event" % (rate, rate / kcat, kcat, per_event))
 print("  CPU an event: its own threads %.3f us, librdkafka's %.3f "
@@ -92,16 +96,17 @@ print("  CPU an event: its own threads %.3f us, librdkafka's %.3f "
        us(own + rdk + broker_cores)))
 print("floor: the lanes alone %.3f us an event (%d events/s in one thread), "
       "with librdkafka's and the dev broker's %.3f us; at most %.0f events/s "
-      "on %d CPUs, %.2f of kcat" %
-      (lanes_alone, lanes_rate, floor, ncpu / floor * 1e6, ncpu,
-       ncpu / floor * 1e6 / kcat))
+      "here, %.2f of kcat; the service at %.2f of it" %
+      (1e6 / lanes_rate, lanes_rate, 1e6 / lanes_rate + us(rdk + broker_cores),
+       floor, floor / kcat, rate / floor))
 print(json.dumps({"events_per_s": round(rate), "kcat_per_s": round(kcat),
                   "ratio": round(rate / kcat, 3),
                   "us_own": round(us(own), 3), "us_librdkafka": round(us(rdk), 3),
                   "us_dev_broker": round(us(broker_cores), 3),
                   "us_produce_alone_per_notification": round(produce_us, 3),
                   "notifications_per_event": round(per_event, 4),
-                  "us_lanes_alone": round(lanes_alone, 3),
-                  "us_floor": round(floor, 3),
-                  "floor_ratio": round(ncpu / floor * 1e6 / kcat, 3)}))
+                  "us_lanes_alone": round(1e6 / lanes_rate, 3),
+                  "floor_per_s": round(floor),
+                  "floor_ratio": round(floor / kcat, 3),
+                  "service_of_floor": round(rate / floor, 3)}))
 PY

@@ -580,25 +580,31 @@ def service_and_kcat(args, broker, topic, size, n, repeats):
     return m, runs, ks
 
 
-def floor(args, size, frames, n, m):
-    """The most this machine allows for a cell: its CPUs over the least an
-    event can cost, which is the lanes' own work alone (decode_frames -w:
-    decoded, classified, matched, encoded and kept in the window of recent
-    indicators, in one thread, without Kafka; the fastest of three runs)
-    plus what librdkafka's threads and the dev broker spent an event in
-    the service's run m.  kcat only reads; at 20% matching the service
-    also writes ~0.3 notifications an event, and this says what that
-    leaves of kcat's rate here (bench/README.md, sixteenth session;
-    floor.sh is the same with producing alone beside it)."""
+def lanes_alone(build, inv, frames, n, save=None):
+    """Events/s of the lanes' own work alone: decode_frames -w decodes,
+    classifies, matches, encodes and keeps in a window of recent
+    indicators n messages of frames, in one thread, without Kafka; the
+    fastest of three runs, the least the lanes cost.  With save, the
+    first run writes the notifications there (floor.sh)."""
     best = 0.0
-    for _ in range(3):
+    for k in range(3):
         out = subprocess.run(
-            [os.path.join(args.build, "bench", "decode_frames"), "-i",
-             os.path.join(args.data, "inv-%s.csv" % label(size)), "-w",
-             frames, str(n)], stdout=subprocess.PIPE, text=True,
-            check=True).stdout
+            [os.path.join(build, "bench", "decode_frames"), "-i", inv, "-w"] +
+            (["-o", save] if save and k == 0 else []) + [frames, str(n)],
+            stdout=subprocess.PIPE, text=True, check=True).stdout
         best = max(best, float(re.search(r"(\d+) events/s", out).group(1)))
-    us = 1e6 / best + m["us_librdkafka"] + m["us_broker"]
+    return best
+
+
+def floor(lanes_per_s, us_librdkafka, us_broker):
+    """The most this machine allows for a mix, in events/s: its CPUs over
+    the least an event can cost, which is the lanes' own work alone
+    (lanes_alone()) plus what librdkafka's threads and the broker spent an
+    event in the service's run.  kcat only reads; at 20% matching the
+    service also writes ~0.3 notifications an event, and this says what
+    that leaves of kcat's rate here (bench/README.md, sixteenth session;
+    floor.sh gives it on one backlog, with producing alone beside it)."""
+    us = 1e6 / lanes_per_s + us_librdkafka + us_broker
     return len(os.sched_getaffinity(0)) / us * 1e6
 
 
@@ -632,7 +638,10 @@ def phase_throughput(args, res, broker, cells):
                 m["notifications_per_s"] / kcat)
         res.add("e2e_%s_kcat_per_s" % tag, kcat, "messages/s")
         if (size, fmt) in REPEATS and broker.pid:
-            m["floor"] = floor(args, size, frames, n, m)
+            m["floor"] = floor(
+                lanes_alone(args.build, os.path.join(
+                    args.data, "inv-%s.csv" % label(size)), frames, n),
+                m["us_librdkafka"], m["us_broker"])
             note("  its floor here: %.0f events/s (%.0f%% of kcat; the "
                  "service at %.0f%% of it)" %
                  (m["floor"], 100 * m["floor"] / kcat,
