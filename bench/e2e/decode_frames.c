@@ -34,6 +34,7 @@
 
 #include "bench_common.h"
 #include "classify.h"
+#include "config.h"
 #include "decode.h"
 #include "encode_avro.h"
 #include "event.h"
@@ -149,6 +150,7 @@ int main(int argc, char **argv) {
     am_event_t ev;
     double t0;
     int fd, a = 1;
+    char err[256];
 
     if (argc >= 3 && !strcmp(argv[1], "-i")) {
         pipeline_init(&pipeline, argv[2]);
@@ -156,8 +158,18 @@ int main(int argc, char **argv) {
         for (a = 3; a < argc; a++) {
             if (!strcmp(argv[a], "-w")) {
                 /* The service's defaults, but for the age: bench-e2e's
-                 * events are dated 2025 and run.py keeps them (3650d). */
-                am_window_opts_t wo = {3650 * 86400, (size_t)512 << 20};
+                 * events are dated 2025 and run.py keeps them. */
+                am_config_t cfg;
+                am_window_opts_t wo;
+                am_config_init(&cfg);
+                if (am_config_set(&cfg, "window.max_age", "3650d", err,
+                                  sizeof(err)) < 0) {
+                    fprintf(stderr, "decode_frames: %s\n", err);
+                    return 1;
+                }
+                wo = (am_window_opts_t){cfg.window_max_age_s,
+                                        cfg.window_max_bytes};
+                am_config_free(&cfg);
                 if (!(pipeline.win = am_window_new(&wo))) {
                     fprintf(stderr, "decode_frames: out of memory\n");
                     return 1;

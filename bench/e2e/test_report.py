@@ -47,6 +47,10 @@ def measurements():
     return data, lat, scale, catchup
 
 
+def dev():
+    return run.Broker.__new__(run.Broker)  # not started
+
+
 def kafka():
     b = run.KafkaBroker.__new__(run.KafkaBroker)  # not started
     b.version = "9.8.7"
@@ -75,14 +79,14 @@ class Report(unittest.TestCase):
         self.assertNotIn("keeps ~5 MB a partition", text)
 
     def test_a_run_on_the_dev_broker_says_so(self):
-        text = self.report(run.Broker.__new__(run.Broker))
+        text = self.report(dev())
         self.assertIn("on the dev broker;", text)
         self.assertIn("librdkafka's mock cluster", text)
         self.assertIn("keeps ~5 MB a partition", text)
         self.assertNotIn("Kafka 9", text)
 
     def test_both_matching_shares_are_given(self):
-        text = self.report(run.Broker.__new__(run.Broker))
+        text = self.report(dev())
         # Made up: events/s = 1000 * hit * (format's place + 1).
         self.assertIn("| json | 1% | 1000 | 1.50 | 667 | 1000000 | 0.00 |",
                       text)
@@ -95,7 +99,7 @@ class Report(unittest.TestCase):
                       text)
 
     def test_the_floor_is_given_where_measured(self):
-        text = self.report(run.Broker.__new__(run.Broker))
+        text = self.report(dev())
         self.assertIn("| input | matching | floor (events/s) | floor / kcat "
                       "| service / floor |", text)
         # Avro 20%: 40000 events/s of a floor of 80000, kcat 1000000.
